@@ -1,0 +1,161 @@
+"""Access states (R6) and account status (R7), each defined once as a SQL expression, and the
+roll-up columns of `account` that cache them for the accounts list (R23-R24)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from itertools import islice
+
+from sqlalchemy import ColumnElement, and_, case, exists, func, literal, select, update
+from sqlalchemy.sql import Select
+from sqlmodel import Session, col
+
+from portal_ui import events
+from portal_ui.models import (
+    AccessRow,
+    AccessState,
+    Account,
+    AccountContact,
+    AccountStatus,
+    Contact,
+    ContactEmail,
+    Invitation,
+    InvitationState,
+    PortalUser,
+)
+
+_CHUNK = 500
+
+
+def email_is_activated(email_id: ColumnElement) -> ColumnElement[bool]:
+    """The address has an activated portal user."""
+    return exists().where(PortalUser.email_id == email_id)
+
+
+def outstanding_invitation(email_id: ColumnElement) -> ColumnElement[bool]:
+    """The address has an invitation that was sent and is neither accepted, cancelled nor
+    superseded (expired ones still count: the client was invited and has not activated)."""
+    return exists().where(
+        Invitation.email_id == email_id, Invitation.state == InvitationState.OUTSTANDING.value
+    )
+
+
+def row_is_active() -> ColumnElement[bool]:
+    """R6: Login on and the address's portal user is activated."""
+    return and_(col(AccessRow.login), email_is_activated(AccessRow.email_id))
+
+
+def row_is_pending() -> ColumnElement[bool]:
+    """R6: Login on and the address has no activated portal user."""
+    return and_(col(AccessRow.login), ~email_is_activated(AccessRow.email_id))
+
+
+def access_state_expr() -> ColumnElement[str]:
+    """R6 as one expression over AccessRow, for queries that show states."""
+    return case(
+        (~col(AccessRow.login), literal(AccessState.NO_ACCESS.value)),
+        (email_is_activated(AccessRow.email_id), literal(AccessState.ACTIVE.value)),
+        else_=literal(AccessState.PENDING.value),
+    )
+
+
+def access_state(login: bool, activated: bool) -> AccessState:
+    """R6 for one row already in memory (the profile page's rows)."""
+    if not login:
+        return AccessState.NO_ACCESS
+    return AccessState.ACTIVE if activated else AccessState.PENDING
+
+
+def account_status_expr(account_id: ColumnElement) -> ColumnElement[int]:
+    """R7: Activated if a row is Active; else Pending if a Pending row has an outstanding
+    invitation; else Not activated."""
+    rows = select(AccessRow.id).where(AccessRow.account_id == account_id, col(AccessRow.login))
+    any_active = rows.where(email_is_activated(AccessRow.email_id)).exists()
+    any_invited = rows.where(outstanding_invitation(AccessRow.email_id)).exists()
+    return case(
+        (any_active, literal(AccountStatus.ACTIVATED.value)),
+        (any_invited, literal(AccountStatus.PENDING.value)),
+        else_=literal(AccountStatus.NOT_ACTIVATED.value),
+    )
+
+
+def _any_row(account_id: ColumnElement, switch: ColumnElement) -> ColumnElement[bool]:
+    return exists().where(AccessRow.account_id == account_id, switch)
+
+
+def _last_login(account_id: ColumnElement) -> Select:
+    return (
+        select(func.max(PortalUser.last_login_at))
+        .join(AccessRow, AccessRow.email_id == PortalUser.email_id)
+        .where(AccessRow.account_id == account_id, col(AccessRow.login))
+        .scalar_subquery()
+    )
+
+
+def _search_text(account_id: ColumnElement) -> ColumnElement[str]:
+    names = (
+        select(func.aggregate_strings(Contact.name, " "))
+        .join(AccountContact, AccountContact.contact_id == Contact.id)
+        .where(AccountContact.account_id == account_id)
+        .scalar_subquery()
+    )
+    addresses = (
+        select(func.aggregate_strings(ContactEmail.address, " "))
+        .join(AccessRow, AccessRow.email_id == ContactEmail.id)
+        .where(AccessRow.account_id == account_id)
+        .scalar_subquery()
+    )
+    return func.lower(
+        Account.name + " " + func.coalesce(names, "") + " " + func.coalesce(addresses, "")
+    )
+
+
+def _rollup_values() -> dict:
+    account_id = Account.id
+    return {
+        "status": account_status_expr(account_id),
+        "has_login": _any_row(account_id, col(AccessRow.login)),
+        "has_notify": _any_row(account_id, col(AccessRow.notify)),
+        "has_email_sync": _any_row(account_id, col(AccessRow.email_sync)),
+        "contact_count": select(func.count())
+        .select_from(AccountContact)
+        .where(AccountContact.account_id == account_id)
+        .scalar_subquery(),
+        "last_login_at": _last_login(account_id),
+        "search_text": _search_text(account_id),
+    }
+
+
+def refresh_accounts(session: Session, account_ids: Iterable[int] | None) -> None:
+    """Recompute the roll-ups of these accounts (None: every account) in this transaction, and
+    tell open pages once the transaction commits."""
+    values = _rollup_values()
+    if account_ids is None:
+        session.execute(update(Account).values(values))
+        events.record(session, "account")
+        return
+    ids = sorted(set(account_ids))
+    for chunk in _chunks(ids):
+        session.execute(update(Account).where(col(Account.id).in_(chunk)).values(values))
+    if ids:
+        events.record(session, "account", account_ids=ids)
+
+
+def accounts_of_emails(session: Session, email_ids: Iterable[int]) -> set[int]:
+    """The accounts on which these addresses have an access row."""
+    found: set[int] = set()
+    for chunk in _chunks(sorted(set(email_ids))):
+        query = select(AccessRow.account_id).where(col(AccessRow.email_id).in_(chunk))
+        found.update(session.scalars(query))
+    return found
+
+
+def accounts_of_contact(session: Session, contact_id: int) -> set[int]:
+    query = select(AccountContact.account_id).where(AccountContact.contact_id == contact_id)
+    return set(session.scalars(query))
+
+
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    iterator = iter(ids)
+    while chunk := list(islice(iterator, _CHUNK)):
+        yield chunk

@@ -1,0 +1,169 @@
+"""The activity feed (R30), invitation history (R27a) and Inbox+ (R29), each written in the
+same transaction as the change it records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlmodel import Session, col
+
+from portal_ui import events
+from portal_ui.clock import utcnow
+from portal_ui.models import ActivityEvent, InboxNotification
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something: a team member, a client (portal user), or the system."""
+
+    name: str
+    member_id: int | None = None
+    portal_user_id: int | None = None
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls(name="System")
+
+
+# Kinds of activity events. The invitation history of an address (R27a) is the subset below.
+LOGIN_ON = "login_on"
+LOGIN_OFF = "login_off"
+SWITCH_CHANGED = "switch_changed"
+PREFERENCES_CHANGED = "preferences_changed"
+INVITATION_CREATED = "invitation_created"
+INVITATION_SENT = "invitation_sent"
+INVITATION_RESENT = "invitation_resent"
+INVITATION_DELIVERED = "invitation_delivered"
+INVITATION_FAILED = "invitation_failed"
+INVITATION_SUPERSEDED = "invitation_superseded"
+INVITATION_CANCELLED = "invitation_cancelled"
+INVITATION_ACCEPTED = "invitation_accepted"
+ADDRESS_CHANGED = "address_changed"
+BULK_UPDATE = "bulk_update"
+
+INVITATION_HISTORY_KINDS = (
+    INVITATION_CREATED,
+    INVITATION_SENT,
+    INVITATION_RESENT,
+    INVITATION_DELIVERED,
+    INVITATION_FAILED,
+    INVITATION_SUPERSEDED,
+    INVITATION_CANCELLED,
+    INVITATION_ACCEPTED,
+    ADDRESS_CHANGED,
+)
+
+
+def record(
+    session: Session,
+    kind: str,
+    actor: Actor,
+    *,
+    account_id: int | None = None,
+    email_id: int | None = None,
+    address: str = "",
+    now: datetime | None = None,
+    **detail: Any,
+) -> ActivityEvent:
+    """Add one activity event to the session (committed with the change it records)."""
+    event = ActivityEvent(
+        at=now or utcnow(),
+        kind=kind,
+        actor_member_id=actor.member_id,
+        actor_portal_user_id=actor.portal_user_id,
+        actor_name=actor.name,
+        account_id=account_id,
+        email_id=email_id,
+        address=address,
+        detail=detail,
+    )
+    session.add(event)
+    events.record(session, "activity", account_ids=[account_id] if account_id else ())
+    return event
+
+
+def notify_member(
+    session: Session,
+    member_id: int,
+    kind: str,
+    link: str = "",
+    now: datetime | None = None,
+    **params: Any,
+) -> InboxNotification:
+    """Add one Inbox+ notification for a team member (R29)."""
+    item = InboxNotification(
+        member_id=member_id, at=now or utcnow(), kind=kind, params=params, link=link
+    )
+    session.add(item)
+    events.record(session, "inbox", member_ids=[member_id])
+    return item
+
+
+def feed(
+    session: Session,
+    *,
+    account_id: int | None = None,
+    member_id: int | None = None,
+    portal_user_id: int | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[ActivityEvent], int]:
+    """One page of the activity feed, newest first, and the number of matching events (R30)."""
+    query = select(ActivityEvent)
+    if account_id is not None:
+        query = query.where(ActivityEvent.account_id == account_id)
+    if member_id is not None:
+        query = query.where(ActivityEvent.actor_member_id == member_id)
+    if portal_user_id is not None:
+        query = query.where(ActivityEvent.actor_portal_user_id == portal_user_id)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = query.order_by(col(ActivityEvent.at).desc(), col(ActivityEvent.id).desc())
+    rows = list(session.scalars(page.offset(offset).limit(limit)))
+    return rows, total
+
+
+def invitation_history(session: Session, email_id: int) -> list[ActivityEvent]:
+    """R27a: what happened to this address's invitations, oldest first."""
+    query = (
+        select(ActivityEvent)
+        .where(
+            ActivityEvent.email_id == email_id,
+            col(ActivityEvent.kind).in_(INVITATION_HISTORY_KINDS),
+        )
+        .order_by(col(ActivityEvent.at), col(ActivityEvent.id))
+    )
+    return list(session.scalars(query))
+
+
+def inbox(
+    session: Session, member_id: int, offset: int = 0, limit: int = 50
+) -> list[InboxNotification]:
+    query = (
+        select(InboxNotification)
+        .where(InboxNotification.member_id == member_id)
+        .order_by(col(InboxNotification.at).desc(), col(InboxNotification.id).desc())
+    )
+    return list(session.scalars(query.offset(offset).limit(limit)))
+
+
+def unread_count(session: Session, member_id: int) -> int:
+    query = select(func.count()).where(
+        InboxNotification.member_id == member_id, col(InboxNotification.read_at).is_(None)
+    )
+    return session.scalar(query) or 0
+
+
+def mark_read(
+    session: Session, member_id: int, ids: list[int] | None = None, now: datetime | None = None
+) -> None:
+    """Mark these notifications (None: all) of this member as read."""
+    statement = update(InboxNotification).where(
+        InboxNotification.member_id == member_id, col(InboxNotification.read_at).is_(None)
+    )
+    if ids is not None:
+        statement = statement.where(col(InboxNotification.id).in_(ids))
+    session.execute(statement.values(read_at=now or utcnow()))
+    events.record(session, "inbox", member_ids=[member_id])

@@ -1,0 +1,93 @@
+"""Settings from the PORTAL_* environment variables: one object, built once and passed in."""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+
+class SmtpTls(StrEnum):
+    NONE = "none"
+    STARTTLS = "starttls"
+    TLS = "tls"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can configure; defaults run on a fresh machine with nothing else."""
+
+    model_config = SettingsConfigDict(env_prefix="PORTAL_", extra="ignore")
+
+    database_url: str = "sqlite:///portal.db"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    base_url: str = ""
+    smtp_host: str = ""
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_tls: SmtpTls = SmtpTls.NONE
+    mail_from: str = "portal@localhost"
+    firm_name: str = "Demo Firm"
+    firm_language: str = "en"
+    secret: str = ""
+    invite_ttl_hours: int = Field(default=168, ge=1)
+    check_dns: bool = False
+    # The embedded SMTP server's port when PORTAL_SMTP_HOST is unset (0: any free port).
+    dev_smtp_port: int = Field(default=0, ge=0, le=65535)
+
+    @field_validator("smtp_tls", mode="before")
+    @classmethod
+    def _tls_aliases(cls, value: object) -> object:
+        # Operators write PORTAL_SMTP_TLS=true/false as often as a mode name.
+        aliases = {"": "none", "false": "none", "0": "none", "true": "starttls", "1": "starttls"}
+        return aliases.get(str(value).strip().lower(), str(value).strip().lower())
+
+    @field_validator("firm_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        from portal_ui.i18n import LANGUAGES
+
+        if value not in LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
+        return value
+
+    @property
+    def public_base_url(self) -> str:
+        """The origin used in links inside emails."""
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def embedded_smtp(self) -> bool:
+        """True when no SMTP host is configured, so the embedded development server runs."""
+        return not self.smtp_host
+
+    @property
+    def data_dir(self) -> Path:
+        """The folder beside the SQLite file (or the working folder for other databases)."""
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            return Path(url.database).resolve().parent
+        return Path.cwd()
+
+    def session_secret(self) -> str:
+        """PORTAL_SECRET, or one generated on first start and kept in the data folder."""
+        if self.secret:
+            return self.secret
+        path = self.data_dir / ".portal-secret"
+        if path.exists():
+            return path.read_text().strip()
+        value = secrets.token_urlsafe(32)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(value + "\n")
+        path.chmod(0o600)
+        return value
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment; keyword overrides win (tests and commands use them)."""
+    return Settings(**overrides)

@@ -1,0 +1,117 @@
+"""Passwords (Argon2id and the policy of R17), single-use tokens (R15), and sign-in throttling."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+from portal_ui.i18n import N_
+
+MIN_PASSWORD_LENGTH = 10
+_COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"])
+_hasher = PasswordHasher()  # Argon2id with argon2-cffi's RFC 9106 low-memory profile
+
+
+class PasswordRejected(ValueError):
+    """The password breaks the policy; `reason` is an untranslated message id."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+TOO_SHORT = N_("Use at least 10 characters.")
+IS_ADDRESS = N_("Do not use your email address as your password.")
+TOO_COMMON = N_("This password is too common. Choose one that is harder to guess.")
+MISMATCH = N_("The two passwords do not match.")
+
+
+def password_problems(password: str, address: str = "") -> list[str]:
+    """Every rule of R17 this password breaks (message ids), for checking as the client types."""
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(TOO_SHORT)
+    lowered = password.strip().lower()
+    local_part = address.lower().split("@")[0]
+    if address and lowered in (address.lower(), local_part):
+        problems.append(IS_ADDRESS)
+    if lowered in _COMMON_PASSWORDS or (password and zxcvbn(password[:64])["score"] == 0):
+        problems.append(TOO_COMMON)
+    return problems
+
+
+def check_password(password: str, address: str = "") -> None:
+    """Raise PasswordRejected with the first broken rule of R17."""
+    problems = password_problems(password, address)
+    if problems:
+        raise PasswordRejected(problems[0])
+
+
+def hash_password(password: str) -> str:
+    """Argon2id; slow on purpose, so callers in async code run it in a thread."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# A hash that verification can run against when the address is unknown, so that the time a
+# sign-in takes does not reveal whether an account exists.
+DUMMY_PASSWORD_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def new_token() -> str:
+    """A URL-safe random token of 256 bits (R15 asks for at least 128)."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    """Only this is stored. A fast hash is right here: the token has 256 bits of entropy."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass
+class Throttle:
+    """At most `limit` failures per key within `window` seconds (in memory: one process)."""
+
+    limit: int
+    window: float
+
+    def __post_init__(self) -> None:
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        failures = self._failures.setdefault(key, deque())
+        while failures and failures[0] <= now - self.window:
+            failures.popleft()
+        return failures
+
+    def blocked(self, *keys: str, now: float | None = None) -> bool:
+        moment = time.monotonic() if now is None else now
+        with self._lock:
+            return any(len(self._recent(key, moment)) >= self.limit for key in keys)
+
+    def fail(self, *keys: str, now: float | None = None) -> None:
+        moment = time.monotonic() if now is None else now
+        with self._lock:
+            for key in keys:
+                self._recent(key, moment).append(moment)
+
+    def reset(self, *keys: str) -> None:
+        with self._lock:
+            for key in keys:
+                self._failures.pop(key, None)
