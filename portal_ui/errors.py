@@ -76,3 +76,15 @@ class InvalidToken(DomainError):
         super().__init__(messages[problem])
         self.problem = problem
         self.can_request_new_link = can_request_new_link
+
+
+class StaffExists(DomainError):
+    message = N_("A team member with this email address already exists.")
+
+
+class UnknownLanguage(DomainError):
+    message = N_("This language is not available.")
+
+
+class DatabaseNotEmpty(DomainError):
+    message = N_("The database already has data; demo data goes only into an empty database.")

@@ -1,0 +1,320 @@
+"""The accounts list query: filters, sorting, paging, columns and the profile header."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import event, select
+
+from portal_ui import access, access_rows, accounts, contacts, invitations
+from portal_ui.accounts import AccountFilter
+from portal_ui.models import AccountStatus, PortalUser
+from tests.factories import actor_for, emails_of, make_account, make_member
+
+NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
+
+
+def _names(page: accounts.AccountPage) -> list[str]:
+    return [row.name for row in page.rows]
+
+
+def _login_and_invite(session, settings, account, member, send=True):
+    email = emails_of(session, account)[0]
+    return access_rows.set_login(
+        session, settings, account.id, email.id, True, actor_for(member), send_invitation=send
+    )
+
+
+def _activate(session, settings, account, member, last_login: datetime | None):
+    """Login on, invitation accepted, and the portal user last signed in at `last_login`."""
+    issued = _login_and_invite(session, settings, account, member)
+    token = issued.link.rsplit("/", 1)[1]
+    user = invitations.activate(session, settings, token, "correct horse battery staple")
+    user.last_login_at = last_login
+    session.add(user)
+    session.flush()
+    access.refresh_accounts(session, [account.id])
+    return user
+
+
+@pytest.fixture
+def member(session):
+    return make_member(session, name="Alice Staff")
+
+
+@pytest.fixture
+def population(session, settings, member):
+    """Offline, never-logged-in, pending, recent, this month and old accounts."""
+    made = {
+        "offline": make_account(session, settings, name="Offline Ltd"),
+        "later": make_account(session, settings, name="Later Ltd"),
+        "pending": make_account(session, settings, name="Pending Ltd"),
+        "recent": make_account(session, settings, name="Recent Ltd"),
+        "month": make_account(session, settings, name="Month Ltd"),
+        "old": make_account(session, settings, name="Old Ltd"),
+    }
+    _login_and_invite(session, settings, made["later"], member, send=False)
+    _login_and_invite(session, settings, made["pending"], member)
+    _activate(session, settings, made["recent"], member, NOW - timedelta(days=2))
+    _activate(session, settings, made["month"], member, NOW - timedelta(days=20))
+    _activate(session, settings, made["old"], member, NOW - timedelta(days=90))
+    session.commit()
+    return made
+
+
+def _filtered(session, **filters) -> list[str]:
+    page = accounts.list_accounts(session, AccountFilter(**filters), now=NOW)
+    return _names(page)
+
+
+def test_offline_means_no_access_row_has_login_on(session, population):  # R24
+    assert _filtered(session, last_login="offline") == ["Offline Ltd"]
+
+
+def test_never_logged_in_means_login_on_and_no_sign_in_yet(session, population):  # R24
+    assert _filtered(session, last_login="never") == ["Later Ltd", "Pending Ltd"]
+
+
+def test_last_login_within_7_days_30_days_or_older(session, population):  # R24
+    assert _filtered(session, last_login="7d") == ["Recent Ltd"]
+    assert _filtered(session, last_login="30d") == ["Month Ltd", "Recent Ltd"]
+    assert _filtered(session, last_login="older") == ["Old Ltd"]
+
+
+def test_status_filter_uses_account_status(session, population):  # R7 R24
+    assert _filtered(session, status=AccountStatus.PENDING) == ["Pending Ltd"]
+    assert _filtered(session, status=AccountStatus.NOT_ACTIVATED) == ["Later Ltd", "Offline Ltd"]
+    assert len(_filtered(session, status=AccountStatus.ACTIVATED)) == 3
+
+
+def test_filters_combine(session, settings, population, member):  # R4 R5 R24
+    other = make_member(session, name="Bob Staff")
+    contacts.set_test_client(session, population["recent"].id, True)
+    contacts.set_test_client(session, population["offline"].id, True)
+    contacts.assign_members(session, population["recent"].id, [member.id])
+    contacts.assign_members(session, population["offline"].id, [other.id])
+    contacts.assign_members(session, population["month"].id, [member.id])
+    session.commit()
+    assert _filtered(session, test_client=True) == ["Offline Ltd", "Recent Ltd"]
+    assert _filtered(session, test_client=False, last_login="offline") == []
+    assert _filtered(session, assigned_member_id=member.id) == ["Month Ltd", "Recent Ltd"]
+    assert _filtered(session, assigned_member_id=member.id, test_client=True) == ["Recent Ltd"]
+    combined = dict(
+        assigned_member_id=member.id,
+        status=AccountStatus.ACTIVATED,
+        last_login="30d",
+        search="month",
+    )
+    assert _filtered(session, **combined) == ["Month Ltd"]
+    assert _filtered(session, **{**combined, "test_client": True}) == []
+
+
+def test_search_covers_account_names_contact_names_and_addresses(session, settings):  # R24
+    account = contacts.create_account(session, "Harbour Bakery")
+    contact = contacts.create_contact(
+        session, settings, "Zelda Quartermain", addresses=["bread.orders@harbour.example"]
+    )
+    contacts.link_contact(session, account.id, contact.id)
+    contacts.create_account(session, "Unrelated 100% Ltd")
+    session.commit()
+    assert _filtered(session, search="BAKERY") == ["Harbour Bakery"]
+    assert _filtered(session, search="quarterm") == ["Harbour Bakery"]
+    assert _filtered(session, search="Bread.Orders@") == ["Harbour Bakery"]
+    assert _filtered(session, search="100%") == ["Unrelated 100% Ltd"]
+    assert _filtered(session, search="0_") == []  # "_" is not a wildcard
+    assert _filtered(session, search="nobody") == []
+
+
+def _sort_fixture(session, settings, member):
+    """Three accounts whose every sortable column differs."""
+    a = make_account(session, settings, name="Alpha", contacts_count=3)
+    b = make_account(session, settings, name="Bravo", contacts_count=1)
+    c = make_account(session, settings, name="Charlie", contacts_count=2)
+    actor = actor_for(member)
+    _activate(session, settings, c, member, NOW - timedelta(days=1))  # Activated, login
+    _activate(session, settings, a, member, NOW - timedelta(days=9))
+    email_a = emails_of(session, a)[1]
+    access_rows.set_switch(session, a.id, email_a.id, "notify", True, actor)
+    email_c = emails_of(session, c)[0]
+    access_rows.set_switch(session, c.id, email_c.id, "email_sync", True, actor)
+    _login_and_invite(session, settings, b, member)  # Pending, never logged in
+    # Alpha goes back to Pending: its activated address loses Login, another is invited.
+    access_rows.set_login(session, settings, a.id, emails_of(session, a)[0].id, False, actor)
+    _login_and_invite_other(session, settings, a, member)
+    session.commit()
+
+
+def _login_and_invite_other(session, settings, account, member):
+    email = emails_of(session, account)[2]
+    access_rows.set_login(
+        session, settings, account.id, email.id, True, actor_for(member), send_invitation=True
+    )
+
+
+@pytest.mark.parametrize(
+    ("sort", "ascending"),
+    [
+        ("name", ["Alpha", "Bravo", "Charlie"]),
+        ("status", ["Charlie", "Alpha", "Bravo"]),  # Activated, Pending (by name)
+        ("login", ["Alpha", "Bravo", "Charlie"]),  # all on: by name
+        ("notify", ["Bravo", "Charlie", "Alpha"]),  # off first, then by name
+        ("email_sync", ["Alpha", "Bravo", "Charlie"]),
+        ("contacts", ["Bravo", "Charlie", "Alpha"]),
+    ],
+)
+def test_sorting_by_each_column_both_ways(session, settings, member, sort, ascending):  # R24
+    _sort_fixture(session, settings, member)
+    up = accounts.list_accounts(session, sort=sort, now=NOW)
+    down = accounts.list_accounts(session, sort=sort, descending=True, now=NOW)
+    assert _names(up) == ascending
+    assert _names(down) == list(reversed(ascending))
+
+
+def test_sorting_by_last_login_puts_never_logged_in_last_both_ways(
+    session, settings, member
+):  # R24
+    _sort_fixture(session, settings, member)
+    offline = make_account(session, settings, name="Offline")
+    session.commit()
+    up = accounts.list_accounts(session, sort="last_login", now=NOW)
+    down = accounts.list_accounts(session, sort="last_login", descending=True, now=NOW)
+    # Alpha's only sign-in was by the address whose Login went off: it no longer counts.
+    assert _names(up)[:1] == ["Charlie"]
+    assert _names(down)[:1] == ["Charlie"]
+    assert set(_names(up)[1:]) == {"Alpha", "Bravo", offline.name}
+    assert _names(down)[1:] == list(reversed(_names(up)[1:]))
+
+
+def test_last_login_sorts_oldest_first_ascending(session, population):  # R24
+    page = accounts.list_accounts(session, sort="last_login", now=NOW)
+    assert _names(page)[:3] == ["Old Ltd", "Month Ltd", "Recent Ltd"]
+    down = accounts.list_accounts(session, sort="last_login", descending=True, now=NOW)
+    assert _names(down)[:3] == ["Recent Ltd", "Month Ltd", "Old Ltd"]
+    assert all(row.last_login_at is None for row in down.rows[3:])
+
+
+def test_paging_counts_every_match_and_pages_do_not_overlap(session, settings):  # R24
+    for n in range(30):
+        contacts.create_account(session, f"Client {n:02d}")
+    contacts.create_account(session, "Someone else")
+    session.commit()
+    query = AccountFilter(search="client")
+    first = accounts.list_accounts(session, query, offset=0, limit=25)
+    second = accounts.list_accounts(session, query, offset=25, limit=25)
+    assert (first.total, second.total) == (30, 30)
+    assert len(first.rows) == 25 and len(second.rows) == 5
+    assert set(_names(first)).isdisjoint(_names(second))
+    assert accounts.count_accounts(session, query) == 30
+
+
+def test_equal_names_page_in_a_stable_order(session, settings):  # R24
+    made = [contacts.create_account(session, "Same name").id for _ in range(5)]
+    session.commit()
+    pages = [accounts.list_accounts(session, offset=n, limit=2).rows for n in (0, 2, 4)]
+    assert [row.id for page in pages for row in page] == sorted(made)
+
+
+def test_a_page_takes_three_queries_whatever_its_size(session, settings, engine, member):  # R24
+    for n in range(12):
+        account = contacts.create_account(session, f"Client {n:02d}")
+        contacts.assign_members(session, account.id, [member.id])
+    session.commit()
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        page = accounts.list_accounts(session, limit=10)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(page.rows) == 10
+    assert all(row.assigned == ["Alice Staff"] for row in page.rows)
+    assert len(statements) == 3  # count, page, assigned members
+
+
+def test_rows_show_the_assigned_team_members(session, settings, member):  # R5 R23
+    other = make_member(session, name="Bob Staff")
+    account = make_account(session, settings, name="Assigned Ltd", contacts_count=2)
+    contacts.assign_members(session, account.id, [other.id, member.id])
+    session.commit()
+    (row,) = accounts.list_accounts(session).rows
+    assert row.assigned == ["Alice Staff", "Bob Staff"]
+    assert row.contact_count == 2
+    assert row.status is AccountStatus.NOT_ACTIVATED
+
+
+def test_matching_ids_returns_every_match(session, settings):  # R24
+    wanted = [contacts.create_account(session, f"Match {n}").id for n in range(40)]
+    contacts.create_account(session, "Other")
+    session.commit()
+    assert accounts.matching_ids(session, AccountFilter(search="match")) == wanted
+
+
+def test_filter_round_trips_through_the_url(session):  # R24
+    original = AccountFilter(
+        last_login="never",
+        status=AccountStatus.PENDING,
+        assigned_member_id=7,
+        test_client=False,
+        search="Acme & Co",
+    )
+    query = original.to_query()
+    assert all(isinstance(value, str) for value in query.values())
+    assert AccountFilter.from_query(query) == original
+    assert AccountFilter().to_query() == {}
+    assert AccountFilter.from_query({}) == AccountFilter()
+
+
+def test_a_hand_edited_url_with_bad_values_is_ignored(session):  # R24
+    bad = {"last_login": "yesterday", "status": "green", "assigned": "x", "test_client": "?"}
+    assert AccountFilter.from_query(bad) == AccountFilter()
+
+
+def test_unknown_last_login_filter_and_sort_are_refused(session):  # R24
+    with pytest.raises(ValueError):
+        AccountFilter(last_login="yesterday")
+    with pytest.raises(ValueError):
+        accounts.list_accounts(session, sort="password")
+
+
+def test_hidden_columns_are_remembered_per_team_member(session, member):  # R23
+    other = make_member(session, name="Bob Staff")
+    assert accounts.hidden_columns(session, member.id) == []
+    accounts.save_hidden_columns(session, member.id, ["last_login", "notify"])
+    session.commit()
+    session.expire_all()
+    assert accounts.hidden_columns(session, member.id) == ["notify", "last_login"]
+    assert accounts.hidden_columns(session, other.id) == []
+    with pytest.raises(ValueError):
+        accounts.save_hidden_columns(session, member.id, ["name"])
+
+
+def test_account_header_shows_status_test_client_and_assigned_members(
+    session, settings, member
+):  # R4 R5 R7
+    account = make_account(session, settings, name="Header Ltd")
+    contacts.set_test_client(session, account.id, True)
+    contacts.assign_members(session, account.id, [member.id])
+    _login_and_invite(session, settings, account, member)
+    session.commit()
+    header = accounts.account_header(session, account.id)
+    assert header.name == "Header Ltd"
+    assert header.status is AccountStatus.PENDING
+    assert header.is_test_client
+    assert [m.name for m in header.assigned] == ["Alice Staff"]
+
+
+def test_last_login_ignores_addresses_without_login_on_the_account(
+    session, settings, member
+):  # R24
+    account = make_account(session, settings, name="Solo")
+    _activate(session, settings, account, member, NOW - timedelta(days=1))
+    email = emails_of(session, account)[0]
+    access_rows.set_login(session, settings, account.id, email.id, False, actor_for(member))
+    session.commit()
+    assert session.scalars(select(PortalUser)).one().last_login_at is not None
+    assert _filtered(session, last_login="offline") == ["Solo"]
+    assert _filtered(session, last_login="7d") == []
