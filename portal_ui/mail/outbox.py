@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr, make_msgid
 
 from sqlmodel import Session
 
@@ -14,20 +18,40 @@ from portal_ui.config import Settings
 from portal_ui.mail.templates import Email
 from portal_ui.models import OutboxMessage
 
+# Non-ASCII parts go out as quoted-printable UTF-8: 7-bit safe for any relay, still readable.
+_UTF8 = Charset("utf-8")
+_UTF8.body_encoding = QP
+_MAX_LINE = 998  # RFC 5322: longer lines must be encoded
 
-def build_message(settings: Settings, to: str, email: Email, now: datetime) -> EmailMessage:
-    """A well-formed message: named sender, Date, Message-ID, a text and an HTML part."""
-    message = EmailMessage()
-    message["From"] = f'"{settings.firm_name}" <{settings.mail_from}>'
+
+def build_message(settings: Settings, to: str, email: Email, now: datetime) -> Message:
+    """A well-formed message: named sender, Date, Message-ID, a text and an HTML part.
+
+    Built with email.mime rather than EmailMessage: several times faster, which counts when
+    a bulk update queues thousands of invitations in one transaction."""
+    message = MIMEMultipart("alternative")
+    # formataddr encodes a firm name with accents or quotes correctly (RFC 2047).
+    message["From"] = formataddr((_one_line(settings.firm_name), settings.mail_from))
     message["To"] = to
-    message["Subject"] = email.subject
+    message["Subject"] = _header(_one_line(email.subject))
     message["Date"] = format_datetime(now.astimezone(UTC))
     domain = settings.mail_from.rsplit("@", 1)[-1] or "localhost"
     message["Message-ID"] = make_msgid(domain=domain)
     message["Content-Language"] = email.language
-    message.set_content(email.text)
-    message.add_alternative(email.html, subtype="html")
+    message.attach(_part(email.text, "plain"))
+    message.attach(_part(email.html, "html"))
     return message
+
+
+def _part(content: str, subtype: str) -> MIMEText:
+    lines = content.splitlines() or [""]
+    if content.isascii() and max(map(len, lines)) <= _MAX_LINE:
+        return MIMEText(content, subtype, "us-ascii")
+    return MIMEText(content, subtype, _UTF8)
+
+
+def _header(value: str) -> str | Header:
+    return value if value.isascii() else Header(value, "utf-8")
 
 
 def enqueue(
@@ -47,7 +71,7 @@ def enqueue(
         kind=kind,
         to_address=to,
         email_id=email_id,
-        subject=email.subject,
+        subject=_one_line(email.subject),
         message_id=message["Message-ID"],
         raw=message.as_bytes(),
         created_at=moment,
@@ -55,5 +79,11 @@ def enqueue(
     )
     session.add(row)
     session.flush()
+    # Wakes the sender (sender.OutboxSender) as soon as the transaction commits.
     events.record(session, "outbox")
     return row
+
+
+def _one_line(value: str) -> str:
+    """A header value never spans lines (a typed subject could hold a line break)."""
+    return " ".join(value.split())

@@ -1,4 +1,8 @@
-"""The emails' words and layout: Jinja2 templates with autoescaping, in the reader's language."""
+"""The emails' words and layout: Jinja2 templates with autoescaping, in the reader's language.
+
+Every user-typed value (names, the personalized message, a notification's body) reaches the
+HTML part only through autoescaping, so it is shown as text and never interpreted as HTML (R19).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,14 @@ from datetime import datetime
 from pathlib import Path
 
 from babel.dates import format_datetime
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from portal_ui.i18n import translator
 
 _env = Environment(
     loader=FileSystemLoader(Path(__file__).with_name("templates")),
     autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+    undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
     keep_trailing_newline=True,
@@ -22,6 +27,8 @@ _env = Environment(
 
 @dataclass(frozen=True)
 class Email:
+    """One email's content before it becomes a message (outbox.build_message)."""
+
     subject: str
     text: str
     html: str
@@ -84,4 +91,52 @@ def signup_email(
         address=address,
         account_name=account_name,
         link=link,
+    )
+
+
+def client_notification_email(
+    *,
+    firm_name: str,
+    account_name: str,
+    subject: str,
+    body: str,
+    language: str,
+    address: str = "",
+    portal_link: str = "",
+    activation_link: str = "",
+    activation_expires_at: datetime | None = None,
+) -> Email:
+    """R28: a system notification to a client. The caller gives the subject and body (already
+    in the reader's language); with an activation link (the address is still Pending) a banner
+    on top carries that fresh link and its expiry."""
+    if activation_link and activation_expires_at is None:
+        raise ValueError("an activation link needs its expiry")
+    expires = format_moment(activation_expires_at, language) if activation_expires_at else ""
+    return _render(
+        "notification",
+        language,
+        subject,
+        firm_name=firm_name,
+        account_name=account_name,
+        body=body,
+        address=address,
+        portal_link=portal_link,
+        activation_link=activation_link,
+        activation_expires=expires,
+    )
+
+
+def password_reset_email(
+    *, firm_name: str, address: str, link: str, expires_at: datetime, language: str
+) -> Email:
+    """A "Forgot password" link for a portal user: single use, expiring, safe to ignore."""
+    _ = translator(language)
+    return _render(
+        "password_reset",
+        language,
+        _("Reset your password for the {firm} client portal").format(firm=firm_name),
+        firm_name=firm_name,
+        address=address,
+        link=link,
+        expires=format_moment(expires_at, language),
     )
