@@ -3,11 +3,12 @@ off the event loop."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from nicegui import run
+from nicegui import core, run
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -56,4 +57,8 @@ async def call(
 ) -> R:
     """Run `service(session, ...)` in a worker thread, in one transaction committed on success;
     domain errors propagate to the page, which shows them."""
-    return await run.io_bound(_in_transaction, service, *args, **kwargs)  # type: ignore[return-value]
+    result = await run.io_bound(_in_transaction, service, *args, **kwargs)
+    if result is None and core.app.is_stopping:
+        # NiceGUI answers None instead of running the call while the app stops.
+        raise asyncio.CancelledError()
+    return result  # type: ignore[return-value]

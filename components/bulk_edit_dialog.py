@@ -1,0 +1,308 @@
+"""The bulk "Edit login, notify, email sync" dialog with its live preview (R12, R13), and the
+progress panel that follows the job it starts."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from nicegui import context, ui
+
+from components.feedback import counted, number
+from components.frame import heading
+from components.notification_prefs import chosen, notification_prefs
+from portal_ui.bulk import CHOICE_LABELS, BulkChoices, BulkPreview, Choice, describe_error
+from portal_ui.i18n import N_, _, ngettext
+from portal_ui.models import NOTIFICATION_CATEGORIES, SWITCHES, JobState
+
+SWITCH_LABELS: dict[str, str] = {
+    "login": N_("Login"),
+    "notify": N_("Notify"),
+    "email_sync": N_("Email sync"),
+    "signatory": N_("Signatory"),
+}
+SWITCH_HINTS: dict[str, str] = {
+    "login": N_("Portal access"),
+    "notify": N_("System notifications"),
+    "email_sync": N_("Client emails in Inbox+"),
+    "signatory": N_("Can sign proposals and invoices"),
+}
+SHOWN_FAILURES = 8
+
+Preview = Callable[[BulkChoices], Awaitable[BulkPreview]]
+
+
+class BulkEditDialog:
+    """The dialog's controls; `choices()` reads them as the service's BulkChoices."""
+
+    def __init__(self, selected: int, preview: Preview) -> None:
+        self.preview = preview
+        self.asked = 0  # only the answer to the latest question is shown
+        self.dialog = ui.dialog()
+        title = _("Edit login, notify, email sync")
+        self.dialog.props["aria-label"] = title
+        with self.dialog, ui.card().classes("w-full max-w-2xl p-0 gap-0"):
+            with ui.column().classes("w-full p-6 pb-4 gap-1"):
+                heading(title, level=2)
+                ui.label(
+                    counted(
+                        ngettext(
+                            "{n} account selected. The settings apply to every contact of it.",
+                            "{n} accounts selected. The settings apply to every contact of them.",
+                            selected,
+                        ),
+                        selected,
+                    )
+                ).classes("text-sm text-gray-700")
+            ui.separator()
+            with ui.column().classes("w-full px-6 py-4 gap-3 max-h-[50vh] overflow-y-auto"):
+                self._switches()
+            # Outside the scrolling part: the preview stays in view whatever is open above.
+            self.summary = ui.column().classes(
+                "w-full gap-1 bg-gray-50 border-y border-gray-200 px-6 py-3 max-h-48 "
+                "overflow-y-auto"
+            )
+            self.summary.props("role=status aria-live=polite data-testid=bulk-preview")
+            with ui.row().classes("w-full justify-end gap-2 px-6 py-3"):
+                ui.button(_("Cancel"), on_click=lambda: self.dialog.submit(None)).props(
+                    "flat no-caps color=primary"
+                )
+                self.save = ui.button(_("Save"), on_click=self._save)
+                self.save.props("unelevated no-caps color=primary")
+
+    def _switches(self) -> None:
+        options = {choice.value: _(label) for choice, label in CHOICE_LABELS.items()}
+        self.selects: dict[str, ui.select] = {}
+        for switch in SWITCHES:
+            with ui.row().classes("w-full items-center no-wrap gap-4"):
+                with ui.column().classes("gap-0 grow"):
+                    ui.label(_(SWITCH_LABELS[switch])).classes("font-medium text-gray-900")
+                    ui.label(_(SWITCH_HINTS[switch])).classes("text-xs text-gray-700")
+                select = ui.select(options, value=Choice.NOTHING.value)
+                select.props("outlined dense options-dense").classes("w-64").mark(
+                    f"choice-{switch}"
+                )
+                select.props["aria-label"] = _(SWITCH_LABELS[switch])
+                self.selects[switch] = select
+            if switch == "login":
+                self._login_extras()
+            if switch == "notify":
+                self._notify_extras()
+        for select in self.selects.values():
+            select.on_value_change(self._changed)
+
+    def _login_extras(self) -> None:
+        self.login_extras = ui.column().classes("w-full gap-2 pl-4 border-l-2 border-blue-200")
+        with self.login_extras:
+            self.send_invitations = ui.checkbox(_("Send invitations"), value=False)
+            self.send_invitations.on_value_change(self._changed)
+            self.message = (
+                ui.textarea(
+                    _("Personalized message"),
+                    placeholder=_("Optional: added to the invitation email as plain text"),
+                )
+                .props("outlined autogrow maxlength=2000 counter")
+                .classes("w-full")
+            )
+        self.login_extras.set_visibility(False)
+
+    def _notify_extras(self) -> None:
+        self.notify_extras = ui.column().classes("w-full gap-2 pl-4 border-l-2 border-blue-200")
+        with self.notify_extras:
+            self.customize = ui.switch(_("Customize notification preferences"), value=False)
+            self.customize.on_value_change(self._changed)
+            self.categories = ui.column().classes("w-full gap-0")
+            with self.categories:
+                self.boxes = notification_prefs(dict.fromkeys(NOTIFICATION_CATEGORIES, True))
+            for box in self.boxes.values():
+                box.on_value_change(self._changed)
+            self.categories.set_visibility(False)
+        self.notify_extras.set_visibility(False)
+
+    def choices(self) -> BulkChoices:
+        login_on = self.selects["login"].value == Choice.ENABLE.value
+        customized = self.selects["notify"].value == Choice.ENABLE.value and self.customize.value
+        return BulkChoices(
+            **{switch: Choice(select.value) for switch, select in self.selects.items()},
+            send_invitations=login_on and bool(self.send_invitations.value),
+            message=(self.message.value or "").strip(),
+            preferences=chosen(self.boxes) if customized else None,
+        )
+
+    async def _changed(self) -> None:
+        self.login_extras.set_visibility(self.selects["login"].value == Choice.ENABLE.value)
+        self.notify_extras.set_visibility(self.selects["notify"].value == Choice.ENABLE.value)
+        self.categories.set_visibility(bool(self.customize.value))
+        await self.refresh_preview()
+
+    async def refresh_preview(self) -> None:
+        choices = self.choices()
+        self.save.set_enabled(not choices.is_empty)
+        self.asked += 1
+        asked = self.asked
+        if choices.is_empty:
+            self._show_nothing()
+            return
+        found = await self.preview(choices)
+        if asked == self.asked:
+            self._show(found)
+
+    def _show_nothing(self) -> None:
+        self.summary.clear()
+        with self.summary:
+            ui.label(_("Choose what to change: nothing is changed yet.")).classes(
+                "text-sm text-gray-800"
+            )
+
+    def _show(self, found: BulkPreview) -> None:
+        self.summary.clear()
+        with self.summary:
+            ui.label(_("Preview")).classes("text-sm font-semibold text-gray-900")
+            with ui.row().classes("gap-6"):
+                _figure(found.accounts, _("accounts"), "accounts")
+                _figure(found.rows, _("access rows change"), "rows")
+                _figure(found.invitations, _("invitations to send"), "invitations")
+            active, recent = found.already_active, found.recently_invited
+            notes = []
+            if active:
+                notes.append(counted(ngettext(
+                    "{n} address already active: no invitation needed.",
+                    "{n} addresses already active: no invitation needed.", active,
+                ), active))  # fmt: skip
+            if recent:
+                notes.append(counted(ngettext(
+                    "{n} address invited in the last 24 hours: not invited again.",
+                    "{n} addresses invited in the last 24 hours: not invited again.", recent,
+                ), recent))  # fmt: skip
+            for note in notes:
+                ui.label(note).classes("text-sm text-gray-700")
+            if found.failures_total:
+                self._failures(found)
+
+    def _failures(self, found: BulkPreview) -> None:
+        ui.label(
+            counted(
+                ngettext("{n} row will fail:", "{n} rows will fail:", found.failures_total),
+                found.failures_total,
+            )
+        ).classes("text-sm font-semibold text-red-800 mt-1")
+        with ui.element("ul").classes("list-disc pl-5 text-sm text-gray-900 m-0"):
+            for failure in found.failures[:SHOWN_FAILURES]:
+                with ui.element("li"):
+                    ui.label(describe_error(failure, _))
+        hidden = found.failures_total - min(len(found.failures), SHOWN_FAILURES)
+        if hidden > 0:
+            ui.label(counted(ngettext("and {n} more", "and {n} more", hidden), hidden)).classes(
+                "text-sm text-gray-700"
+            )
+
+    def _save(self) -> None:
+        choices = self.choices()
+        if not choices.is_empty:
+            self.dialog.submit(choices)
+
+
+def _figure(value: int, caption: str, key: str) -> None:
+    with ui.column().classes("gap-0"):
+        ui.label(number(value)).classes("text-xl font-semibold text-gray-900").mark(
+            f"preview-{key}"
+        )
+        ui.label(caption).classes("text-xs text-gray-700")
+
+
+async def edit_access(selected: int, preview: Preview) -> BulkChoices | None:
+    """Open the dialog for `selected` accounts; the chosen BulkChoices on Save, None on Cancel."""
+    with context.client.content:
+        dialog = BulkEditDialog(selected, preview)
+    await dialog.refresh_preview()
+    result = await dialog.dialog
+    dialog.dialog.delete()
+    return result if isinstance(result, BulkChoices) else None
+
+
+class BulkProgress:
+    """The progress panel of a running bulk update (R13); it stays, with the report's summary,
+    once the job ends, until the person closes it."""
+
+    def __init__(self) -> None:
+        self.panel = ui.card().classes("w-full p-4 gap-2 border border-blue-200 bg-blue-50")
+        self.panel.props("flat data-testid=bulk-progress role=status aria-live=polite")
+        with self.panel:
+            with ui.row().classes("w-full items-center no-wrap gap-3"):
+                self.icon = ui.spinner(size="1.5em", color="primary")
+                self.title = ui.label("").classes("font-semibold text-gray-900")
+                ui.space()
+                self.inbox = ui.link(_("Open Inbox+"), "/inbox").classes(
+                    "text-blue-800 text-sm font-medium"
+                )
+                self.close = ui.button(icon="close", on_click=self.hide).props(
+                    "flat round dense color=grey-9"
+                )
+                self.close.props["aria-label"] = _("Close")
+            self.bar = ui.linear_progress(value=0, show_value=False, size="8px")
+            self.bar.props["aria-label"] = _("Bulk update progress")
+            self.detail = ui.label("").classes("text-sm text-gray-800").mark("bulk-report")
+            self.errors = ui.column().classes("gap-0")
+        self.panel.set_visibility(False)
+
+    def hide(self) -> None:
+        self.panel.set_visibility(False)
+
+    def running(self, done: int, total: int) -> None:
+        self.panel.set_visibility(True)
+        self.panel.props["data-state"] = "running"
+        self.icon.set_visibility(True)
+        self.inbox.set_visibility(False)
+        self.close.set_visibility(False)
+        self.title.set_text(_("Bulk update in progress"))
+        self.bar.set_visibility(True)
+        self.bar.set_value(done / total if total else 0)
+        self.detail.set_text(
+            _("{done} of {total} accounts updated").format(done=number(done), total=number(total))
+        )
+        self.errors.clear()
+
+    def finished(self, state: JobState, report: dict[str, Any]) -> None:
+        self.panel.set_visibility(True)
+        self.panel.props["data-state"] = state.value
+        self.icon.set_visibility(False)
+        self.inbox.set_visibility(True)
+        self.close.set_visibility(True)
+        self.bar.set_visibility(False)
+        failed = state == JobState.FAILED
+        self.title.set_text(_("Bulk update stopped") if failed else _("Bulk update finished"))
+        self.detail.set_text(report_summary(report))
+        self.errors.clear()
+        with self.errors:
+            for error in list(report.get("errors", []))[:SHOWN_FAILURES]:
+                ui.label(describe_error(error, _)).classes("text-sm text-red-800")
+
+
+def report_summary(report: dict[str, Any]) -> str:
+    """One line for a finished job: accounts, rows changed, invitations sent, errors (R13)."""
+    parts = [
+        counted(
+            ngettext("{n} account", "{n} accounts", int(report.get("accounts", 0))),
+            int(report.get("accounts", 0)),
+        ),
+        counted(
+            ngettext(
+                "{n} access row changed",
+                "{n} access rows changed",
+                int(report.get("rows_changed", 0)),
+            ),
+            int(report.get("rows_changed", 0)),
+        ),
+        counted(
+            ngettext(
+                "{n} invitation sent",
+                "{n} invitations sent",
+                int(report.get("invitations_sent", 0)),
+            ),
+            int(report.get("invitations_sent", 0)),
+        ),
+    ]
+    errors = int(report.get("errors_total", len(report.get("errors", []))))
+    if errors:
+        parts.append(counted(ngettext("{n} error", "{n} errors", errors), errors))
+    return ", ".join(parts)
