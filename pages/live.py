@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from nicegui import background_tasks, context
+from nicegui import Client, background_tasks, context
 
 from portal_ui import events
 from portal_ui.events import Change
@@ -29,7 +29,12 @@ def on_change(wanted: Callable[[Change], bool], refresh: Callable[[], Awaitable[
             state["running"] = False
 
     def listener(change: Change) -> None:
-        if client.is_deleted or not wanted(change):
+        # A client dropped without being deleted (the User fixture's reset between tests) is
+        # gone too: its refresh would otherwise act in whichever client is current.
+        if client.is_deleted or client.id not in Client.instances:
+            unsubscribe()
+            return
+        if not wanted(change):
             return
         if state["running"]:
             state["again"] = True

@@ -3,6 +3,7 @@ and runs the mail sender (and the embedded SMTP server) alongside it."""
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 
@@ -63,7 +64,7 @@ async def _start_mail() -> None:
         log.warning("Embedded SMTP server on port %s; messages at /dev/mailbox", port)
     sender = OutboxSender(current.engine, settings, host=host, port=port)
     _mail["sender"] = sender
-    _mail["task"] = app.loop.create_task(sender.run()) if app.loop else None
+    _mail["task"] = asyncio.get_running_loop().create_task(sender.run())
 
 
 async def _stop_mail() -> None:

@@ -88,3 +88,12 @@ class UnknownLanguage(DomainError):
 
 class DatabaseNotEmpty(DomainError):
     message = N_("The database already has data; demo data goes only into an empty database.")
+
+
+class NoPortalAccess(DomainError):
+    """R8, R11: the client's password is right but no access row of its address is Active."""
+
+    message = N_(
+        "You no longer have access to any account in the portal. Contact your firm if you "
+        "think this is a mistake."
+    )

@@ -3,10 +3,13 @@ activate, and "Send me a new link"."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlmodel import Session, col
 
 from portal_ui import access, activity, events
@@ -15,6 +18,7 @@ from portal_ui.clock import utcnow
 from portal_ui.config import Settings
 from portal_ui.errors import (
     AlreadyActive,
+    DomainError,
     InvalidAddress,
     InvalidToken,
     NoLoginAccess,
@@ -28,6 +32,7 @@ from portal_ui.models import (
     AccessRow,
     Account,
     AccountAssignment,
+    ActivityEvent,
     Contact,
     ContactEmail,
     Invitation,
@@ -38,6 +43,7 @@ from portal_ui.models import (
 from portal_ui.security import check_password, hash_password, hash_token, new_token
 
 NEW_LINK_INTERVAL = timedelta(hours=1)
+_BATCH = 500  # addresses per set-based round of send_invitations
 
 
 @dataclass(frozen=True)
@@ -99,20 +105,23 @@ def send_invitation(
     message: str = "",
     requested_by_client: bool = False,
     now: datetime | None = None,
+    refresh: bool = True,
+    carrier: Callable[[str, datetime], templates.Email] | None = None,
 ) -> IssuedInvitation:
     """Send (or resend) an invitation to one address, superseding any outstanding one (R14).
 
     Refuses invalid addresses (R22), addresses already activated (R10) and addresses without
-    Login on any account; the caller reports the refusal."""
+    Login on any account; the caller reports the refusal. `refresh=False` leaves the account
+    roll-ups and page events to a caller that refreshes many addresses at once (bulk.py).
+    `carrier(link, expires_at)` gives the email that carries the link instead of the invitation
+    email (R28: a notification with an activation banner)."""
     moment = now or utcnow()
     email = _email(session, email_id)
-    if email.invalid_reason:
-        raise InvalidAddress(email.invalid_reason)
-    if is_activated(session, email_id):
-        raise AlreadyActive()
-    account_names = login_account_names(session, email_id)
-    if not account_names:
-        raise NoLoginAccess()
+    account_names = _invitable(
+        email, is_activated(session, email_id), login_account_names(session, email_id)
+    )
+    if isinstance(account_names, DomainError):
+        raise account_names
     previous = outstanding(session, email_id)
     if previous is not None:
         _close(previous, InvitationState.SUPERSEDED, moment)
@@ -137,15 +146,19 @@ def send_invitation(
         invitation.invited_by_member_id = previous.invited_by_member_id
         invitation.invited_by_portal_user_id = previous.invited_by_portal_user_id
     link = f"{settings.public_base_url}/activate/{token}"
-    email_body = templates.invitation_email(
-        firm_name=settings.firm_name,
-        address=email.address,
-        account_names=account_names,
-        message=message,
-        link=link,
-        expires_at=invitation.expires_at,
-        language=contact_language(session, settings, email),
-        invited_by="" if requested_by_client else actor.name,
+    email_body = (
+        carrier(link, invitation.expires_at)
+        if carrier
+        else templates.invitation_email(
+            firm_name=settings.firm_name,
+            address=email.address,
+            account_names=account_names,
+            message=message,
+            link=link,
+            expires_at=invitation.expires_at,
+            language=contact_language(session, settings, email),
+            invited_by="" if requested_by_client else actor.name,
+        )
     )
     queued = outbox.enqueue(
         session, settings, to=email.address, email=email_body, kind="invitation",
@@ -159,14 +172,211 @@ def send_invitation(
         session, kind, actor, email_id=email_id, address=email.address, now=moment,
         invitation_id=invitation.id,
     )  # fmt: skip
-    _changed(session, email_id)
+    if refresh:
+        _changed(session, email_id)
     return IssuedInvitation(invitation, link)
 
 
+def _invitable(
+    email: ContactEmail, activated: bool, account_names: list[str]
+) -> list[str] | DomainError:
+    """The accounts an invitation to this address covers (R14), or why it gets none: invalid
+    (R22), already active (R10), or Login on no account."""
+    if email.invalid_reason:
+        return InvalidAddress(email.invalid_reason)
+    if activated:
+        return AlreadyActive()
+    return account_names or NoLoginAccess()
+
+
+@dataclass(frozen=True)
+class SentBatch:
+    """What send_invitations did: the new invitation of each address sent to, and why the
+    others got none."""
+
+    invitation_ids: dict[int, int]
+    refused: dict[int, DomainError]
+
+
+def send_invitations(
+    session: Session,
+    settings: Settings,
+    email_ids: Iterable[int],
+    actor: Actor,
+    *,
+    message: str = "",
+    now: datetime | None = None,
+) -> SentBatch:
+    """send_invitation for many addresses (a bulk update, R12): the same rules and the same
+    emails, with a few set-based queries and one INSERT per table instead of a round of
+    queries and flushes per address. The caller refreshes the account roll-ups."""
+    moment = now or utcnow()
+    sent: dict[int, int] = {}
+    refused: dict[int, DomainError] = {}
+    ids = list(dict.fromkeys(email_ids))
+    for start in range(0, len(ids), _BATCH):
+        batch = _send_batch(session, settings, ids[start : start + _BATCH], actor, message, moment)
+        sent.update(batch.invitation_ids)
+        refused.update(batch.refused)
+    if sent:
+        events.record(session, "invitation", account_ids=access.accounts_of_emails(session, sent))
+    return SentBatch(sent, refused)
+
+
+def _send_batch(
+    session: Session,
+    settings: Settings,
+    ids: list[int],
+    actor: Actor,
+    message: str,
+    moment: datetime,
+) -> SentBatch:
+    emails = {
+        e.id: e for e in session.scalars(select(ContactEmail).where(col(ContactEmail.id).in_(ids)))
+    }
+    activated = set(
+        session.scalars(select(PortalUser.email_id).where(col(PortalUser.email_id).in_(ids)))
+    )
+    names = _login_account_names_of(session, ids)
+    languages = _contact_languages(session, settings, ids)
+    previous = {
+        invitation.email_id: invitation
+        for invitation in session.scalars(
+            select(Invitation).where(
+                col(Invitation.email_id).in_(ids),
+                Invitation.state == InvitationState.OUTSTANDING.value,
+            )
+        )
+    }
+    refused: dict[int, DomainError] = {}
+    expires_at = moment + timedelta(hours=settings.invite_ttl_hours)
+    invitations: list[dict[str, Any]] = []
+    mails: list[tuple[str, templates.Email, int | None]] = []
+    for email_id in ids:
+        email = emails.get(email_id)
+        if email is None:
+            refused[email_id] = NotFound()
+            continue
+        account_names = _invitable(email, email_id in activated, names.get(email_id, []))
+        if isinstance(account_names, DomainError):
+            refused[email_id] = account_names
+            continue
+        token = new_token()
+        link = f"{settings.public_base_url}/activate/{token}"
+        mails.append(
+            (
+                email.address,
+                templates.invitation_email(
+                    firm_name=settings.firm_name,
+                    address=email.address,
+                    account_names=account_names,
+                    message=message,
+                    link=link,
+                    expires_at=expires_at,
+                    language=languages.get(email_id, settings.firm_language),
+                    invited_by=actor.name,
+                ),
+                email_id,
+            )
+        )
+        invitations.append(
+            {
+                "email_id": email_id,
+                "address": email.address,
+                "token_hash": hash_token(token),
+                "message": message,
+                "state": InvitationState.OUTSTANDING.value,
+                "invited_by_member_id": actor.member_id,
+                "invited_by_portal_user_id": actor.portal_user_id,
+                "requested_by_client": False,
+                "created_at": moment,
+                "expires_at": expires_at,
+            }
+        )
+    history: list[dict[str, Any]] = []
+    for invitation in invitations:
+        old = previous.get(invitation["email_id"])
+        if old is not None:
+            _close(old, InvitationState.SUPERSEDED, moment)
+            history.append(
+                _event(actor, activity.INVITATION_SUPERSEDED, invitation, moment, old.id)
+            )
+    outbox_ids = outbox.enqueue_many(session, settings, mails, kind="invitation", now=moment)
+    for invitation, outbox_id in zip(invitations, outbox_ids, strict=True):
+        invitation["outbox_id"] = outbox_id
+    sent: dict[int, int] = {}
+    if invitations:
+        statement = insert(Invitation).returning(Invitation.id, sort_by_parameter_order=True)
+        new_ids = list(session.scalars(statement, invitations))
+        for invitation, new_id in zip(invitations, new_ids, strict=True):
+            kind = (
+                activity.INVITATION_RESENT
+                if invitation["email_id"] in previous
+                else activity.INVITATION_SENT
+            )
+            history.append(_event(actor, kind, invitation, moment, new_id))
+            sent[invitation["email_id"]] = new_id
+    if history:
+        session.execute(insert(ActivityEvent), history)
+        events.record(session, "activity")
+    return SentBatch(sent, refused)
+
+
+def _event(
+    actor: Actor, kind: str, invitation: dict[str, Any], moment: datetime, invitation_id: int | None
+) -> dict[str, Any]:
+    """An activity event row as activity.record writes it, for a bulk INSERT."""
+    return {
+        "at": moment,
+        "kind": kind,
+        "actor_member_id": actor.member_id,
+        "actor_portal_user_id": actor.portal_user_id,
+        "actor_name": actor.name,
+        "account_id": None,
+        "email_id": invitation["email_id"],
+        "address": invitation["address"],
+        "detail": {"invitation_id": invitation_id},
+    }
+
+
+def _login_account_names_of(session: Session, email_ids: list[int]) -> dict[int, list[str]]:
+    """login_account_names for many addresses in one query."""
+    query = (
+        select(AccessRow.email_id, Account.name)
+        .join(Account, Account.id == AccessRow.account_id)
+        .where(col(AccessRow.email_id).in_(email_ids), col(AccessRow.login))
+        .order_by(Account.name)
+    )
+    names: dict[int, list[str]] = defaultdict(list)
+    for email_id, name in session.execute(query):
+        names[email_id].append(name)
+    return names
+
+
+def _contact_languages(
+    session: Session, settings: Settings, email_ids: list[int]
+) -> dict[int, str]:
+    """contact_language for many addresses in one query."""
+    query = (
+        select(ContactEmail.id, Contact.language)
+        .join(Contact, Contact.id == ContactEmail.contact_id)
+        .where(col(ContactEmail.id).in_(email_ids))
+    )
+    return {
+        email_id: language or settings.firm_language
+        for email_id, language in session.execute(query)
+    }
+
+
 def cancel_invitation(
-    session: Session, email_id: int, actor: Actor, now: datetime | None = None
+    session: Session,
+    email_id: int,
+    actor: Actor,
+    now: datetime | None = None,
+    refresh: bool = True,
 ) -> Invitation:
-    """R21, R25: cancel the outstanding invitation; its link stops working, Login stays on."""
+    """R21, R25: cancel the outstanding invitation; its link stops working, Login stays on.
+    `refresh=False`: the caller refreshes the account roll-ups (as in send_invitation)."""
     moment = now or utcnow()
     invitation = outstanding(session, email_id)
     if invitation is None:
@@ -176,7 +386,8 @@ def cancel_invitation(
         session, activity.INVITATION_CANCELLED, actor, email_id=email_id,
         address=invitation.address, now=moment, invitation_id=invitation.id,
     )  # fmt: skip
-    _changed(session, email_id)
+    if refresh:
+        _changed(session, email_id)
     return invitation
 
 

@@ -1,0 +1,80 @@
+""" "Password" and "Confirm password" with R17's policy listed and checked as the client types."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from nicegui import ui
+
+from portal_ui.i18n import N_, _
+from portal_ui.security import IS_ADDRESS, MISMATCH, TOO_COMMON, TOO_SHORT, password_problems
+
+Handler = Callable[..., Any]
+
+# Each rule of R17 as the client reads it: the problem password_problems reports when it is
+# broken, a name for tests (the marker "rule-<name>"), and the text.
+RULES: tuple[tuple[str, str, str], ...] = (
+    (TOO_SHORT, "length", N_("At least 10 characters")),
+    (IS_ADDRESS, "address", N_("Not your email address")),
+    (TOO_COMMON, "common", N_("Not a common or easily guessed password")),
+    (MISMATCH, "match", N_("Both passwords match")),
+)
+# Icon shape as well as colour tells the state, so it never depends on colour alone.
+_LOOKS = {
+    "todo": ("radio_button_unchecked", "text-gray-500", "text-gray-700"),
+    "met": ("check_circle", "text-green-700", "text-green-900"),
+    "broken": ("cancel", "text-red-700", "text-red-800"),
+}
+
+
+class PasswordFields:
+    """The two fields and the rule list; `problems()` says what still blocks submitting."""
+
+    def __init__(self, address: str, on_submit: Handler | None = None) -> None:
+        self.address = address
+        self.password = self._field(_("Password"), "password", on_submit)
+        self.confirm = self._field(_("Confirm password"), "confirm-password", on_submit)
+        ui.label(_("Your password must meet these rules:")).classes("text-sm text-gray-700")
+        self._rules: dict[str, tuple[ui.icon, ui.label, ui.element]] = {}
+        with (
+            ui.element("ul")
+            .classes("list-none m-0 p-0 flex flex-col gap-1")
+            .props('aria-live="polite"')
+        ):
+            for problem, name, text in RULES:
+                item = ui.element("li").classes("flex items-center gap-2 text-sm")
+                with item.mark(f"rule-{name}"):
+                    icon = ui.icon("radio_button_unchecked", size="1.1rem")
+                    label = ui.label(_(text))
+                self._rules[problem] = (icon, label, item)
+        self.password.on_value_change(self._refresh)
+        self.confirm.on_value_change(self._refresh)
+        self._refresh()
+
+    @staticmethod
+    def _field(label: str, marker: str, on_submit: Handler | None) -> ui.input:
+        field = ui.input(label, password=True, password_toggle_button=True)
+        field.props("outlined autocomplete=new-password").classes("w-full").mark(marker)
+        if on_submit is not None:
+            field.on("keydown.enter", on_submit)
+        return field
+
+    def problems(self) -> list[str]:
+        """R17's broken rules and a mismatch, as message ids (empty: ready to submit)."""
+        found = password_problems(self.password.value or "", self.address)
+        if (self.password.value or "") != (self.confirm.value or ""):
+            found.append(MISMATCH)
+        return found
+
+    def _refresh(self) -> None:
+        typed, confirmed = self.password.value or "", self.confirm.value or ""
+        broken = set(self.problems())
+        for problem, (icon, label, item) in self._rules.items():
+            started = bool(confirmed) if problem == MISMATCH else bool(typed)
+            state = "todo" if not started else ("broken" if problem in broken else "met")
+            name, icon_colour, text_colour = _LOOKS[state]
+            icon.set_name(name)
+            icon.classes(replace=icon_colour)
+            label.classes(replace=text_colour)
+            item.props(f"data-state={state}")
