@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test lint format bench chromium clean
+.PHONY: install run test lint format bench chromium clean messages
 
 install: $(STAMP)
 
@@ -39,3 +39,14 @@ bench: install chromium
 
 clean:
 	rm -rf $(VENV) portal.db* .portal-secret test-output
+
+# Translations: extract every _() / N_() string and update the fr, es, it catalogues.
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k ngettext:1,2 --no-location --sort-output -o portal_ui/locale/messages.pot .
+	for lang in fr es it; do \
+	  if [ -f portal_ui/locale/$$lang/LC_MESSAGES/messages.po ]; then \
+	    $(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i portal_ui/locale/messages.pot -d portal_ui/locale -l $$lang; \
+	  else \
+	    $(BIN)/pybabel init -i portal_ui/locale/messages.pot -d portal_ui/locale -l $$lang; \
+	  fi; \
+	done
