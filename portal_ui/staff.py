@@ -21,7 +21,8 @@ def normalise_staff_email(raw: str) -> str:
     """The stored form of a team member's address: valid syntax, lower-cased (as R1 for
     clients), so sign-in does not depend on how the address is typed."""
     try:
-        checked = validate_email(raw.strip(), check_deliverability=False)
+        # test_environment: the reserved .test domain is fine for staff (demo and test firms).
+        checked = validate_email(raw.strip(), check_deliverability=False, test_environment=True)
     except EmailNotValidError as error:
         raise InvalidAddress(str(error)) from None
     return checked.normalized.lower()
