@@ -138,6 +138,9 @@ def _guarded(path: str, who: Callable[[], Any], sign_in: str, **page_kwargs: Any
         )
         page.__signature__ = signature.replace(parameters=[request_parameter, *parameters])
         page.__name__ = build.__name__
+        # NiceGUI's test reset forgets the modules of registered pages, so that the next build
+        # imports them again and re-registers their routes: name the builder's module, not ours.
+        page.__module__ = build.__module__
         return ui.page(path, **page_kwargs)(page)
 
     return decorator

@@ -12,6 +12,7 @@ from sqlmodel import Session, col
 
 from portal_ui import events
 from portal_ui.clock import utcnow
+from portal_ui.i18n import N_, Translate
 from portal_ui.models import ActivityEvent, InboxNotification
 
 
@@ -167,3 +168,89 @@ def mark_read(
         statement = statement.where(col(InboxNotification.id).in_(ids))
     session.execute(statement.values(read_at=now or utcnow()))
     events.record(session, "inbox", member_ids=[member_id])
+
+
+# What the Inbox+ and the activity feed say, in the reader's language (R27a, R29, R30).
+_EVENT_TEXTS: dict[str, str] = {
+    LOGIN_ON: N_("Login turned on"),
+    LOGIN_OFF: N_("Login turned off"),
+    PREFERENCES_CHANGED: N_("Notification preferences changed"),
+    INVITATION_CREATED: N_("Invitation created"),
+    INVITATION_SENT: N_("Invitation sent"),
+    INVITATION_RESENT: N_("Invitation resent"),
+    INVITATION_DELIVERED: N_("Invitation email delivered"),
+    INVITATION_SUPERSEDED: N_("Invitation superseded by a newer one"),
+    INVITATION_CANCELLED: N_("Invitation cancelled"),
+    INVITATION_ACCEPTED: N_("Invitation accepted: portal access activated"),
+}
+_SWITCH_TEXTS: dict[tuple[str, bool], str] = {
+    ("login", True): N_("Login turned on"),
+    ("login", False): N_("Login turned off"),
+    ("notify", True): N_("Notify turned on"),
+    ("notify", False): N_("Notify turned off"),
+    ("email_sync", True): N_("Email sync turned on"),
+    ("email_sync", False): N_("Email sync turned off"),
+    ("signatory", True): N_("Signatory turned on"),
+    ("signatory", False): N_("Signatory turned off"),
+}
+
+
+def describe_event(event: ActivityEvent, _: Translate) -> str:
+    """One readable sentence for an activity event (R27a, R30)."""
+    detail = event.detail or {}
+    if event.kind == SWITCH_CHANGED:
+        key = (str(detail.get("switch", "")), bool(detail.get("on")))
+        return _(_SWITCH_TEXTS[key]) if key in _SWITCH_TEXTS else _("Setting changed")
+    if event.kind == INVITATION_FAILED:
+        reason = detail.get("error") or detail.get("reason") or ""
+        if reason:
+            return _("Invitation email failed: {reason}").format(reason=reason)
+        return _("Invitation email failed")
+    if event.kind == ADDRESS_CHANGED:
+        new = str(detail.get("new_address", ""))
+        if detail.get("completed"):
+            return _("Replaced by {address}, now activated: Login turned off").format(address=new)
+        return _("Address changed to {address}").format(address=new)
+    if event.kind == BULK_UPDATE:
+        return _("Bulk update") + ": " + _bulk_counts(detail, _)
+    if event.kind in _EVENT_TEXTS:
+        return _(_EVENT_TEXTS[event.kind])
+    return event.kind.replace("_", " ").capitalize()
+
+
+def describe_notification(item: InboxNotification, _: Translate) -> tuple[str, str]:
+    """The title and body of an Inbox+ item (R13, R18, R29); errors one per line."""
+    params = item.params or {}
+    if item.kind == "client_signup":
+        title = _("{address} activated their portal access").format(
+            address=params.get("address", "")
+        )
+        return title, _("Account: {name}").format(name=params.get("account_name", ""))
+    if item.kind == "bulk_report":
+        errors = [_describe_error(error) for error in params.get("errors") or []]
+        body = _bulk_counts(params, _)
+        if errors:
+            lines = "\n".join(f"• {error}" for error in errors)
+            body += "\n" + _("Errors ({count}):").format(count=len(errors)) + "\n" + lines
+        return _("Bulk update finished"), body
+    return item.kind.replace("_", " ").capitalize(), ""
+
+
+def _bulk_counts(values: dict[str, Any], _: Translate) -> str:
+    parts = [
+        _("Accounts: {count}").format(count=values.get("accounts", 0)),
+        _("Access rows changed: {count}").format(count=values.get("rows_changed", 0)),
+        _("Invitations sent: {count}").format(count=values.get("invitations_sent", 0)),
+    ]
+    return " · ".join(parts)
+
+
+def _describe_error(error: object) -> str:
+    """An error of a bulk report: a sentence, or a mapping naming the row and the reason."""
+    if not isinstance(error, dict):
+        return str(error)
+    where = " / ".join(
+        str(error[key]) for key in ("account", "account_name", "address") if error.get(key)
+    )
+    reason = str(error.get("reason") or error.get("message") or error.get("error") or "")
+    return f"{where}: {reason}" if where and reason else where or reason

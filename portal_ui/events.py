@@ -66,9 +66,14 @@ def record(
 
 def publish(change: Change) -> None:
     with _lock:
-        targets = list(_listeners.values())
-    for listener, loop in targets:
-        if loop is None or loop.is_closed():
+        targets = list(_listeners.items())
+    for key, (listener, loop) in targets:
+        if loop is not None and loop.is_closed():
+            # Its loop is gone (a stopped app, a finished test): nobody can be told any more.
+            with _lock:
+                _listeners.pop(key, None)
+            continue
+        if loop is None:
             listener(change)
             continue
         try:

@@ -1,0 +1,178 @@
+"""Dialogs of the profile's Contacts section (R26): create a contact and link it, or find an
+existing contact and link it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from nicegui import ui
+
+from components.frame import heading
+from portal_ui.i18n import LANGUAGES, _
+from portal_ui.profile import ContactMatch
+
+# Field errors by key: "name", "language", "address:<n>", "phone:<n>".
+FieldErrors = dict[str, str]
+
+
+@dataclass(frozen=True)
+class NewContact:
+    name: str
+    addresses: list[str]
+    phones: list[str]
+    language: str | None
+
+
+class _Repeated:
+    """A growing list of one-line inputs ("Email address", "Phone"), one value each."""
+
+    def __init__(self, label: str, add_label: str, key: str, input_type: str) -> None:
+        self.label, self.key, self.input_type = label, key, input_type
+        self.inputs: list[ui.input] = []
+        self.box = ui.column().classes("w-full gap-2")
+        ui.button(add_label, icon="add", on_click=self.add).props(
+            "flat dense no-caps color=primary"
+        ).mark(f"add-{key}-field")
+        self.add()
+
+    def add(self) -> None:
+        with self.box:
+            number = len(self.inputs) + 1
+            field = ui.input(self.label if number == 1 else f"{self.label} {number}")
+            field.props(f"outlined dense type={self.input_type}").classes("w-full")
+            field.mark(f"{self.key}-{len(self.inputs)}")
+            field.on_value_change(lambda: setattr(field, "error", None))
+            self.inputs.append(field)
+        if number > 1:
+            field.run_method("focus")
+
+    def values(self) -> list[str]:
+        return [(field.value or "").strip() for field in self.inputs]
+
+    def show_errors(self, errors: FieldErrors) -> None:
+        for index, field in enumerate(self.inputs):
+            field.error = errors.get(f"{self.key}:{index}")
+
+
+async def ask_new_contact(
+    submit: Callable[[NewContact], Awaitable[FieldErrors | None]], firm_language: str
+) -> bool:
+    """R26: name, addresses, phones and language; the errors `submit` returns appear next to
+    their fields and the dialog stays open. True once the contact was created."""
+    title = _("New contact")
+    with ui.dialog() as dialog, ui.card().classes("w-full max-w-lg p-6 gap-4"):
+        dialog.props["aria-label"] = title
+        heading(title, level=2)
+        name = (
+            ui.input(_("Name")).props("outlined autofocus").classes("w-full").mark("contact-name")
+        )
+        name.on_value_change(lambda: setattr(name, "error", None))
+        addresses = _Repeated(_("Email address"), _("Add another address"), "address", "email")
+        phones = _Repeated(_("Phone"), _("Add another phone"), "phone", "tel")
+        default = _("Firm's language ({language})").format(language=LANGUAGES[firm_language])
+        language = ui.select({"": default, **LANGUAGES}, value="", label=_("Language"))
+        language.props("outlined").classes("w-full").mark("contact-language")
+
+        async def save() -> None:
+            if not (name.value or "").strip():
+                name.error = _("Enter a name.")
+                return
+            button.disable()
+            try:
+                errors = await submit(
+                    NewContact(
+                        name=(name.value or "").strip(),
+                        addresses=addresses.values(),
+                        phones=phones.values(),
+                        language=language.value or None,
+                    )
+                )
+            finally:
+                button.enable()
+            if not errors:
+                dialog.submit(True)
+                return
+            name.error = errors.get("name")
+            language.error = errors.get("language")
+            addresses.show_errors(errors)
+            phones.show_errors(errors)
+
+        with ui.row().classes("w-full justify-end gap-2"):
+            ui.button(_("Cancel"), on_click=lambda: dialog.submit(False)).props(
+                "flat no-caps color=primary"
+            )
+            button = ui.button(_("Create and link"), on_click=save)
+            button.props("unelevated no-caps color=primary").mark("contact-submit")
+    result = await dialog
+    dialog.delete()
+    return bool(result)
+
+
+async def ask_link_contact(
+    search: Callable[[str], Awaitable[list[ContactMatch]]],
+    link: Callable[[ContactMatch], Awaitable[str | None]],
+) -> bool:
+    """R26: find a contact by name or address and link it; `link` returns an error or None.
+    True once a contact was linked."""
+    title = _("Link an existing contact")
+    with ui.dialog() as dialog, ui.card().classes("w-full max-w-xl p-6 gap-4"):
+        dialog.props["aria-label"] = title
+        heading(title, level=2)
+        query = ui.input(_("Search by name or email address"))
+        query.props("outlined autofocus debounce=250 clearable type=search").classes("w-full")
+        query.mark("contact-search")
+        status = ui.label("").classes("text-sm text-gray-700").props("aria-live=polite")
+        results = ui.column().classes("w-full gap-0")
+
+        async def choose(match: ContactMatch) -> None:
+            error = await link(match)
+            if error:
+                status.set_text(error)
+                status.classes(replace="text-sm text-red-800")
+            else:
+                dialog.submit(True)
+
+        async def find() -> None:
+            term = (query.value or "").strip()
+            results.clear()
+            if not term:
+                status.set_text("")
+                return
+            matches = await search(term)
+            status.set_text(
+                _("No contact matches.")
+                if not matches
+                else _("{count} found").format(count=len(matches))
+            )
+            with results:
+                for match in matches:
+                    _match_row(match, choose)
+
+        query.on_value_change(find)
+        with ui.row().classes("w-full justify-end"):
+            ui.button(_("Cancel"), on_click=lambda: dialog.submit(False)).props(
+                "flat no-caps color=primary"
+            )
+    result = await dialog
+    dialog.delete()
+    return bool(result)
+
+
+def _match_row(match: ContactMatch, choose: Callable[[ContactMatch], Awaitable[None]]) -> None:
+    with ui.row().classes("w-full items-center no-wrap gap-4 py-2 border-b border-gray-100"):
+        with ui.column().classes("gap-0 grow min-w-0"):
+            ui.label(match.name).classes("font-medium text-gray-900")
+            ui.label(", ".join(match.addresses) or _("No email address")).classes(
+                "text-sm text-gray-700 break-all"
+            )
+        if match.linked:
+            ui.label(_("Already linked")).classes("text-sm text-gray-700 whitespace-nowrap")
+            return
+
+        async def pick() -> None:
+            await choose(match)
+
+        button = ui.button(_("Link"), on_click=pick).props("outline no-caps color=primary")
+        button.props["aria-label"] = _("Link {name}").format(name=match.name)
+        button.mark(f"link-contact-{match.id}")

@@ -1,0 +1,52 @@
+"""The pop-up of R9: turning Login on asks whether to send the invitation now or later."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nicegui import ui
+
+from components.frame import heading
+from portal_ui.i18n import _
+
+MESSAGE_LIMIT = 2000
+
+
+@dataclass(frozen=True)
+class LoginChoice:
+    """Send now (with the personalized message) or Later (Pending, "invite not sent")."""
+
+    send: bool
+    message: str = ""
+
+
+async def ask_login_choice(address: str) -> LoginChoice | None:
+    """Ask Send or Later for `address`; None when the pop-up is closed without a choice
+    (Escape, a click outside), which leaves Login off."""
+    title = _("Give portal access")
+    with ui.dialog() as dialog, ui.card().classes("w-full max-w-lg p-6 gap-4"):
+        dialog.props["aria-label"] = title
+        heading(title, level=2)
+        ui.label(
+            _(
+                "Login is turned on for {address}. Send the invitation now, or later: the "
+                "address stays Pending activation until it accepts an invitation."
+            ).format(address=address)
+        ).classes("text-gray-800")
+        message = ui.textarea(
+            _("Personalized message"),
+            placeholder=_("Optional: a few words that appear in the invitation email"),
+        )
+        message.props(f"outlined autogrow maxlength={MESSAGE_LIMIT} counter autofocus")
+        message.classes("w-full").mark("login-message")
+        with ui.row().classes("w-full justify-end gap-2"):
+            later = ui.button(_("Later"), on_click=lambda: dialog.submit(LoginChoice(False)))
+            later.props("flat no-caps color=primary").mark("login-later")
+            send = ui.button(
+                _("Send"),
+                on_click=lambda: dialog.submit(LoginChoice(True, (message.value or "").strip())),
+            )
+            send.props("unelevated no-caps color=primary").mark("login-send")
+    result = await dialog
+    dialog.delete()
+    return result

@@ -1,0 +1,63 @@
+"""The "New account" dialog (R4, R26): a name and the test-client mark; on success the new
+account's profile opens."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from nicegui import ui
+
+from components.frame import heading
+from portal_ui.errors import DomainError
+from portal_ui.i18n import _
+
+# Creates the account and returns its id; raises DomainError or ValueError(message id).
+CreateAccount = Callable[[str, bool], Awaitable[int]]
+
+
+def profile_path(account_id: int) -> str:
+    return f"/clients/{account_id}/info"
+
+
+async def open_new_account_dialog(create: CreateAccount) -> int | None:
+    """Ask for the account; returns the new id (after navigating to its profile) or None."""
+    title = _("New account")
+    with ui.dialog() as dialog, ui.card().classes("w-full max-w-md p-6 gap-4"):
+        dialog.props["aria-label"] = title
+        heading(title, level=2)
+        name = ui.input(_("Account name")).props("outlined autofocus").classes("w-full")
+        name.mark("new-account-name").on_value_change(lambda: setattr(name, "error", None))
+        test_client = ui.checkbox(_("Test client")).mark("new-account-test-client")
+        ui.label(_("Invite your test client first to see what your clients will see.")).classes(
+            "text-xs text-gray-700 -mt-3 ml-10"
+        )
+
+        async def submit() -> None:
+            if not (name.value or "").strip():
+                name.error = _("Enter a name.")
+                return
+            button.disable()
+            try:
+                account_id = await create(name.value.strip(), bool(test_client.value))
+            except DomainError as error:
+                name.error = error.describe(_)
+                return
+            except ValueError as error:
+                name.error = _(str(error))
+                return
+            finally:
+                button.enable()
+            dialog.submit(account_id)
+
+        name.on("keydown.enter", submit)
+        with ui.row().classes("w-full justify-end gap-2"):
+            ui.button(_("Cancel"), on_click=lambda: dialog.submit(None)).props(
+                "flat no-caps color=primary"
+            )
+            button = ui.button(_("Create account"), on_click=submit)
+            button.props("unelevated no-caps color=primary").mark("new-account-submit")
+    account_id = await dialog
+    dialog.delete()
+    if account_id is not None:
+        ui.navigate.to(profile_path(account_id))
+    return account_id
