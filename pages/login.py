@@ -23,10 +23,10 @@ def sign_in_card(title: str, on_submit, subtitle: str = "") -> tuple[ui.input, u
             heading(title)
             if subtitle:
                 ui.label(subtitle).classes("text-gray-700")
-            email = ui.input(_("Email")).props('type=email autocomplete=username outlined')
+            email = ui.input(_("Email")).props("type=email autocomplete=username outlined")
             password = ui.input(_("Password"), password=True, password_toggle_button=True)
             password.props("autocomplete=current-password outlined")
-            error = ui.label("").classes("text-red-800").props('role=alert aria-live=polite')
+            error = ui.label("").classes("text-red-800").props("role=alert aria-live=polite")
             email.classes("w-full").on("keydown.enter", on_submit)
             password.classes("w-full").on("keydown.enter", on_submit)
             ui.button(_("Sign in"), on_click=on_submit).props("unelevated no-caps").classes(

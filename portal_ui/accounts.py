@@ -3,14 +3,14 @@ account roll-up columns, the columns a team member hides, and the profile header
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, select
-from sqlalchemy.sql import Select
+from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 from sqlmodel import Session, col
 
 from portal_ui.clock import utcnow
@@ -158,22 +158,69 @@ def list_accounts(
     limit: int = DEFAULT_LIMIT,
     now: datetime | None = None,
 ) -> AccountPage:
-    """One page of the accounts list and the number of matching accounts (R23, R24)."""
+    """One page of the accounts list and the number of matching accounts (R23, R24), in one
+    query: the total and the page's assigned team members are subqueries of the page (a
+    search on SQLite takes two, see _searched_page)."""
     if sort not in SORTABLE:
         raise ValueError(f"cannot sort by {sort!r}")
+    offset, limit = max(offset, 0), min(max(limit, 1), MAX_LIMIT)
     conditions = _conditions(filter, now or utcnow())
-    total = count_accounts(session, filter, now=now)
+    connection = session.connection()
+    if filter.search.strip() and connection.dialect.name == "sqlite":
+        return _searched_page(session, filter, conditions, sort, descending, offset, limit, now)
+    total = select(func.count()).select_from(Account).where(*conditions).scalar_subquery()
     query = (
-        select(Account)
+        select(*_ROW_COLUMNS, _assigned_names().label("assigned"), total.label("total"))
         .where(*conditions)
         .order_by(*_order(sort, descending))
-        .offset(max(offset, 0))
-        .limit(min(max(limit, 1), MAX_LIMIT))
+        .offset(offset)
+        .limit(limit)
     )
-    accounts = list(session.scalars(query))
-    assigned = _assigned_names(session, [account.id or 0 for account in accounts])
-    rows = [_row(account, assigned.get(account.id or 0, [])) for account in accounts]
+    found = connection.execute(query).all()
+    if not found:
+        # Past the last page: the total still says how many there are.
+        return AccountPage(rows=[], total=count_accounts(session, filter, now) if offset else 0)
+    return AccountPage(rows=[_row(row) for row in found], total=found[0].total)
+
+
+def _searched_page(
+    session: Session,
+    filter: AccountFilter,
+    conditions: list[ColumnElement[bool]],
+    sort: str,
+    descending: bool,
+    offset: int,
+    limit: int,
+    now: datetime | None,
+) -> AccountPage:
+    """A page of a search on SQLite: counted first, so that the page can be read the cheaper
+    way (_scan_then_sort); the page's ids first, then their columns and assigned members."""
+    total = count_accounts(session, filter, now)
+    if total <= offset:
+        return AccountPage(rows=[], total=total)
+    unindexed = _scan_then_sort(total, offset, limit)
+    ids = (
+        select(Account.id)
+        .where(*conditions)
+        .order_by(*_order(sort, descending, unindexed))
+        .offset(offset)
+        .limit(limit)
+    )
+    query = (
+        select(*_ROW_COLUMNS, _assigned_names().label("assigned"))
+        .where(col(Account.id).in_(ids))
+        .order_by(*_order(sort, descending))
+    )
+    rows = [_row(row) for row in session.connection().execute(query)]
     return AccountPage(rows=rows, total=total)
+
+
+def _scan_then_sort(total: int, offset: int, limit: int) -> bool:
+    """Whether SQLite should read every account matching a search and sort them, rather than
+    walk the sort's index testing each account until the page is full. The walk reads about
+    (offset + limit) / (total / all accounts) accounts: past a quarter of the table, one scan
+    and a sort of the matches is cheaper (a rare word, or a page far down the list)."""
+    return 4 * (offset + limit) > total
 
 
 def count_accounts(
@@ -275,11 +322,17 @@ def _last_login_condition(choice: str, now: datetime) -> ColumnElement[bool]:
     return last_login < now - timedelta(days=30)
 
 
-def _order(sort: str, descending: bool) -> list[ColumnElement]:
-    """The ORDER BY of a sort key; the id breaks ties so paging is stable."""
+def _order(sort: str, descending: bool, unindexed: bool = False) -> list[ColumnElement]:
+    """The ORDER BY of a sort key; the id breaks ties so paging is stable. `unindexed` wraps
+    each key in SQLite's unary + so that no index is walked to produce the order."""
+
+    def term(column: Any) -> Any:
+        if not unindexed:
+            return column
+        return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
 
     def direction(column: Any) -> ColumnElement:
-        return column.desc() if descending else column.asc()
+        return term(column).desc() if descending else term(column).asc()
 
     name, account_id = col(Account.name), col(Account.id)
     if sort == "name":
@@ -287,9 +340,12 @@ def _order(sort: str, descending: bool) -> list[ColumnElement]:
     if sort == "contacts":
         return [direction(col(Account.contact_count)), direction(account_id)]
     if sort == "last_login":
-        # Never logged in and Offline accounts come last in both directions.
-        last_login = col(Account.last_login_at)
-        return [last_login.is_(None), direction(last_login), direction(account_id)]
+        # Never logged in and Offline accounts come last in both directions; each direction
+        # has an index on exactly these expressions (models.Account).
+        last_login, last_id = term(col(Account.last_login_at)), term(account_id)
+        if descending:
+            return [last_login.is_not(None).desc(), last_login.desc(), last_id.desc()]
+        return [last_login.is_(None), last_login.asc(), last_id.asc()]
     key = {
         "status": col(Account.status),
         "login": col(Account.has_login),
@@ -299,33 +355,45 @@ def _order(sort: str, descending: bool) -> list[ColumnElement]:
     return [direction(key), direction(name), direction(account_id)]
 
 
-def _assigned_names(session: Session, account_ids: list[int]) -> dict[int, list[str]]:
-    """The assigned team members' names of these accounts, in one query."""
-    if not account_ids:
-        return {}
-    query: Select = (
-        select(AccountAssignment.account_id, TeamMember.name)
-        .join(TeamMember, TeamMember.id == AccountAssignment.team_member_id)
-        .where(col(AccountAssignment.account_id).in_(account_ids))
-        .order_by(TeamMember.name)
+_NAME_SEPARATOR = "\x1f"  # ASCII unit separator: never in a name
+
+
+def _assigned_names() -> ColumnElement[str]:
+    """The names of an account's assigned team members, as one string (a correlated subquery,
+    evaluated only for the rows of the page when the page walks an index)."""
+    return (
+        select(func.aggregate_strings(TeamMember.name, _NAME_SEPARATOR))
+        .join(AccountAssignment, AccountAssignment.team_member_id == TeamMember.id)
+        .where(AccountAssignment.account_id == Account.id)
+        .scalar_subquery()
     )
-    names: dict[int, list[str]] = defaultdict(list)
-    for account_id, name in session.execute(query):
-        names[account_id].append(name)
-    return names
 
 
-def _row(account: Account, assigned: list[str]) -> AccountRow:
+_ROW_COLUMNS = (
+    Account.id,
+    Account.name,
+    Account.status,
+    Account.is_test_client,
+    Account.has_login,
+    Account.has_notify,
+    Account.has_email_sync,
+    Account.contact_count,
+    Account.last_login_at,
+)
+
+
+def _row(found: Any) -> AccountRow:
+    assigned = sorted(found.assigned.split(_NAME_SEPARATOR)) if found.assigned else []
     return AccountRow(
-        id=account.id or 0,
-        name=account.name,
-        status=AccountStatus(account.status),
-        is_test_client=account.is_test_client,
-        has_login=account.has_login,
-        has_notify=account.has_notify,
-        has_email_sync=account.has_email_sync,
-        contact_count=account.contact_count,
-        last_login_at=account.last_login_at,
+        id=found.id,
+        name=found.name,
+        status=AccountStatus(found.status),
+        is_test_client=found.is_test_client,
+        has_login=found.has_login,
+        has_notify=found.has_notify,
+        has_email_sync=found.has_email_sync,
+        contact_count=found.contact_count,
+        last_login_at=found.last_login_at,
         assigned=assigned,
     )
 

@@ -38,6 +38,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+    # SQLite's own lower() folds ASCII only; the search box (R24) must find "Émile" as "émile".
+    dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+
+
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -69,3 +75,18 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def begin_write(session: Session) -> None:
+    """Open the session's write transaction now, before a `session.begin_nested()`.
+
+    pysqlite begins a transaction only at the first write, so a SAVEPOINT issued before any
+    write becomes the transaction itself and its RELEASE commits: a later rollback would then
+    not undo it. BEGIN IMMEDIATE also takes SQLite's write lock up front (waiting busy_timeout),
+    which a batch that is about to write wants anyway. Other databases need nothing."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    dbapi = connection.connection.dbapi_connection
+    if dbapi is not None and not dbapi.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

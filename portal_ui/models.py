@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from portal_ui.clock import utcnow
@@ -96,6 +96,14 @@ class Account(SQLModel, table=True):
         Index("ix_account_login_name", "has_login", "name", "id"),
         Index("ix_account_test_name", "is_test_client", "name", "id"),
         Index("ix_account_contacts", "contact_count", "id"),
+        # Sorting the list by Notify or Email sync (R24) on 100,000 accounts without a scan.
+        Index("ix_account_notify_name", "has_notify", "name", "id"),
+        Index("ix_account_email_sync_name", "has_email_sync", "name", "id"),
+        # Sorting by Last login, never-logged-in last both ways (accounts.list_accounts).
+        Index("ix_account_last_login_asc", text("(last_login_at IS NULL)"), "last_login_at", "id"),
+        Index(
+            "ix_account_last_login_desc", text("(last_login_at IS NOT NULL)"), "last_login_at", "id"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -1,0 +1,685 @@
+"""Bulk update of access rows (R12, R13): the preview, the job that applies the choices chunk by
+chunk with set-based SQL and sends the invitations, its progress and its report."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, NamedTuple
+
+from sqlalchemy import ColumnElement, Engine, and_, exists, func, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, col
+
+from portal_ui import access, activity, events, invitations
+from portal_ui.activity import Actor
+from portal_ui.clock import utcnow
+from portal_ui.config import Settings
+from portal_ui.db import begin_write, session_scope
+from portal_ui.errors import DomainError, NotFound
+from portal_ui.i18n import N_, Translate
+from portal_ui.models import (
+    NOTIFICATION_CATEGORIES,
+    SWITCHES,
+    AccessRow,
+    Account,
+    BulkJob,
+    ContactEmail,
+    Invitation,
+    InvitationState,
+    JobState,
+    TeamMember,
+)
+
+log = logging.getLogger(__name__)
+
+JOB_KIND = "edit_access"
+# R13: a bulk update does not re-invite an address invited this recently (Resend is explicit).
+RECENT_INVITATION = timedelta(hours=24)
+DEFAULT_CHUNK = 500
+INVITING_CHUNK = 100
+# The report keeps this many errors in full; `errors_total` counts them all.
+MAX_REPORTED_ERRORS = 500
+REPORT_LINK = "/clients/accounts"
+
+# Why a row fails (message ids; the report and the preview carry them untranslated).
+NO_CONTACTS = N_("The account has no contacts.")
+NO_ADDRESSES = N_("The account's contacts have no email address.")
+ACCOUNT_GONE = N_("The account no longer exists.")
+INVALID_ADDRESS = N_("Invalid email address: no invitation sent.")
+UNEXPECTED = N_("Unexpected error: nothing was changed for this account.")
+NOT_SENT = N_("Unexpected error: the invitation was not sent.")
+
+
+class Choice(StrEnum):
+    """R12: what to do with one switch on every access row of the selected accounts."""
+
+    NOTHING = "nothing"
+    ENABLE = "enable"
+    DISABLE = "disable"
+
+
+CHOICE_LABELS: dict[Choice, str] = {
+    Choice.NOTHING: N_("Do nothing"),
+    Choice.ENABLE: N_("Enable for all contacts"),
+    Choice.DISABLE: N_("Disable for all contacts"),
+}
+
+
+@dataclass(frozen=True)
+class BulkChoices:
+    """The choices of the "Edit login, notify, email sync" dialog (R12). `preferences` are the
+    nine categories when "Customize notification preferences" is on (missing ones are off);
+    None gives R3's default (all nine on for a row whose Notify is first turned on)."""
+
+    login: Choice = Choice.NOTHING
+    notify: Choice = Choice.NOTHING
+    email_sync: Choice = Choice.NOTHING
+    signatory: Choice = Choice.NOTHING
+    send_invitations: bool = False
+    message: str = ""
+    preferences: dict[str, bool] | None = None
+
+    def __post_init__(self) -> None:
+        for switch in SWITCHES:
+            object.__setattr__(self, switch, Choice(getattr(self, switch)))
+        if self.preferences is not None:
+            unknown = set(self.preferences) - set(NOTIFICATION_CATEGORIES)
+            if unknown:
+                raise ValueError(f"unknown categories {sorted(unknown)}")
+            chosen = {c: bool(self.preferences.get(c, False)) for c in NOTIFICATION_CATEGORIES}
+            object.__setattr__(self, "preferences", chosen)
+
+    @property
+    def switches(self) -> dict[str, Choice]:
+        """The switches to change (Do nothing left out)."""
+        chosen = {switch: getattr(self, switch) for switch in SWITCHES}
+        return {switch: choice for switch, choice in chosen.items() if choice != Choice.NOTHING}
+
+    @property
+    def sends_invitations(self) -> bool:
+        """ "Send invitations" only exists when Login is enabled (R12)."""
+        return self.login == Choice.ENABLE and self.send_invitations
+
+    @property
+    def custom_preferences(self) -> dict[str, bool] | None:
+        return self.preferences if self.notify == Choice.ENABLE else None
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.switches
+
+    def to_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {switch: getattr(self, switch).value for switch in SWITCHES}
+        params.update(
+            send_invitations=self.sends_invitations,
+            message=self.message if self.sends_invitations else "",
+            preferences=self.custom_preferences,
+        )
+        return params
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> BulkChoices:
+        return cls(
+            **{switch: Choice(params.get(switch, Choice.NOTHING)) for switch in SWITCHES},
+            send_invitations=bool(params.get("send_invitations")),
+            message=str(params.get("message") or ""),
+            preferences=params.get("preferences"),
+        )
+
+
+@dataclass(frozen=True)
+class BulkPreview:
+    """What Save will do (R13): accounts, access rows that change, invitations sent, and the
+    rows that will fail and why (same shape as the report's errors)."""
+
+    accounts: int
+    rows: int
+    invitations: int
+    already_active: int
+    recently_invited: int
+    failures: list[dict[str, Any]]
+    failures_total: int
+
+
+class JobProgress(NamedTuple):
+    state: JobState
+    done: int
+    total: int
+    report: dict[str, Any]
+
+
+@dataclass
+class _Tally:
+    """What one chunk did; merged into the job's only once the chunk is committed."""
+
+    accounts_changed: int = 0
+    rows_changed: int = 0
+    invitations_sent: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    # Addresses already invited or reported by this job (one invitation per address, R12).
+    handled: set[int] = field(default_factory=set)
+
+    def merge(self, other: _Tally) -> None:
+        self.accounts_changed += other.accounts_changed
+        self.rows_changed += other.rows_changed
+        self.invitations_sent += other.invitations_sent
+        self.errors.extend(other.errors)
+        self.handled |= other.handled
+
+
+def describe_error(error: dict[str, Any], _: Translate) -> str:
+    """One line of a preview's failures or a report's errors, in the reader's language."""
+    where = " / ".join(str(error[key]) for key in ("account", "address") if error.get(key))
+    reason = _(str(error.get("reason") or UNEXPECTED))
+    if error.get("detail"):
+        reason = f"{reason} ({_(str(error['detail']))})"
+    return f"{where}: {reason}" if where else reason
+
+
+def preview(
+    session: Session,
+    account_ids: Iterable[int],
+    choices: BulkChoices,
+    now: datetime | None = None,
+) -> BulkPreview:
+    """Count what the update will touch, with set-based queries per chunk of accounts (R13)."""
+    moment = now or utcnow()
+    ids = _unique(account_ids)
+    accounts = rows = 0
+    failures: list[dict[str, Any]] = []
+    addresses: dict[int, Any] = {}
+    for chunk in _chunks(ids, DEFAULT_CHUNK):
+        found, problems = _account_problems(session, chunk)
+        accounts += len(found)
+        failures.extend(problems)
+        rows += _count_changing_rows(session, chunk, choices)
+        if choices.sends_invitations:
+            for address in _addresses_of(session, chunk, moment):
+                addresses.setdefault(address.email_id, address)
+    # The same order of decisions as the job: Active (R10), invited lately (R13), invalid (R22).
+    active = [a for a in addresses.values() if a.activated]
+    recent = [a for a in addresses.values() if not a.activated and a.recent]
+    invalid = [a for a in addresses.values() if not (a.activated or a.recent) and a.invalid_reason]
+    failures.extend(_invalid_error(a.address, a.invalid_reason) for a in invalid)
+    invited = len(addresses) - len(active) - len(recent) - len(invalid)
+    return BulkPreview(
+        accounts=accounts,
+        rows=rows,
+        invitations=invited,
+        already_active=len(active),
+        recently_invited=len(recent),
+        failures=failures[:MAX_REPORTED_ERRORS],
+        failures_total=len(failures),
+    )
+
+
+def start_job(
+    session: Session, member_id: int, account_ids: Iterable[int], choices: BulkChoices
+) -> BulkJob:
+    """Queue a bulk update (R13); the caller commits, then runs `run_job` in a thread."""
+    if choices.is_empty:
+        raise ValueError("a bulk update needs at least one switch to change")
+    if session.get(TeamMember, member_id) is None:
+        raise NotFound()
+    ids = _unique(account_ids)
+    job = BulkJob(
+        member_id=member_id,
+        kind=JOB_KIND,
+        state=JobState.QUEUED.value,
+        params={"account_ids": ids, "choices": choices.to_params()},
+        total=len(ids),
+    )
+    session.add(job)
+    session.flush()
+    events.record(session, "job", member_ids=[member_id], job_id=job.id)
+    return job
+
+
+def run_job(
+    engine: Engine,
+    settings: Settings,
+    job_id: int,
+    now: datetime | None = None,
+    chunk: int = DEFAULT_CHUNK,
+    resume: bool = False,
+) -> dict[str, Any]:
+    """Apply a queued bulk update, one transaction per chunk of accounts, then report to the
+    member who started it in Inbox+ (R13). Blocking: the web app runs it in a thread.
+
+    A job runs once. `resume=True` also runs a job left "running" by a stopped process: it
+    starts over, which is safe because the same update applied again changes nothing and
+    sends nothing more (R13). A job that sends invitations takes at most INVITING_CHUNK
+    accounts per transaction, so SQLite's write lock is never held for long."""
+    started = _start(engine, settings, job_id, now, resume)
+    if started is None:
+        with session_scope(engine) as session:
+            return dict(job_progress(session, job_id).report)
+    ids, work = started
+    size = min(chunk, INVITING_CHUNK) if work.choices.sends_invitations else chunk
+    try:
+        for part in _chunks(ids, max(size, 1)):
+            work.before.merge(_run_chunk(engine, job_id, part, work, now))
+    except Exception:
+        log.exception("bulk job %s stopped", job_id)
+        _finish(engine, job_id, len(ids), work.before, now, JobState.FAILED)
+        raise
+    return _finish(engine, job_id, len(ids), work.before, now, JobState.DONE)
+
+
+def unfinished_jobs(session: Session) -> list[int]:
+    """Jobs queued or left running (for the web app to resume on start)."""
+    query = select(BulkJob.id).where(
+        col(BulkJob.state).in_([JobState.QUEUED.value, JobState.RUNNING.value])
+    )
+    return [job_id for job_id in session.scalars(query.order_by(BulkJob.id)) if job_id]
+
+
+def _start(
+    engine: Engine, settings: Settings, job_id: int, now: datetime | None, resume: bool
+) -> tuple[list[int], _Work] | None:
+    """Mark the job running and read what it does; None when it must not run (again)."""
+    runnable = {JobState.QUEUED.value} | ({JobState.RUNNING.value} if resume else set())
+    with session_scope(engine) as session:
+        job = session.get(BulkJob, job_id)
+        if job is None:
+            raise NotFound()
+        if job.state not in runnable:
+            return None
+        job.state = JobState.RUNNING.value
+        job.started_at = now or utcnow()
+        job.done = 0
+        member = session.get(TeamMember, job.member_id)
+        actor = Actor(name=member.name if member else "", member_id=job.member_id)
+        ids = [int(account_id) for account_id in job.params.get("account_ids", [])]
+        choices = BulkChoices.from_params(job.params.get("choices", {}))
+        events.record(session, "job", member_ids=[job.member_id], job_id=job_id)
+    return ids, _Work(settings, choices, actor, _Tally(), now or utcnow(), careful=False)
+
+
+def job_progress(session: Session, job_id: int) -> JobProgress:
+    """State, accounts done, accounts in all, and the report once done (R13 progress)."""
+    job = session.get(BulkJob, job_id)
+    if job is None:
+        raise NotFound()
+    return JobProgress(JobState(job.state), job.done, job.total, dict(job.report or {}))
+
+
+def _run_chunk(
+    engine: Engine, job_id: int, account_ids: list[int], job: _Work, now: datetime | None
+) -> _Tally:
+    """One chunk in one transaction. If the database refuses it, the chunk runs again with a
+    SAVEPOINT per invitation, so that one bad row cannot stop the others; if even that fails,
+    its accounts are reported and the job goes on with the next chunk."""
+    for careful in (False, True):
+        try:
+            with session_scope(engine) as session:
+                work = replace(job, moment=now or utcnow(), careful=careful)
+                tally = _apply(session, account_ids, work)
+                _advance(session, job_id, len(account_ids))
+            return tally
+        except SQLAlchemyError:
+            log.exception("bulk job %s: a chunk failed (careful=%s)", job_id, careful)
+    try:
+        with session_scope(engine) as session:
+            _advance(session, job_id, len(account_ids))
+            names = dict(_names(session, account_ids))
+    except SQLAlchemyError:
+        log.exception("bulk job %s: cannot record a failed chunk", job_id)
+        names = {}
+    errors = [
+        {"account": names.get(account_id, f"#{account_id}"), "reason": UNEXPECTED}
+        for account_id in account_ids
+    ]
+    return _Tally(errors=errors)
+
+
+@dataclass(frozen=True)
+class _Work:
+    """What every chunk of one job shares."""
+
+    settings: Settings
+    choices: BulkChoices
+    actor: Actor
+    before: _Tally  # what earlier chunks did (addresses already handled)
+    moment: datetime
+    careful: bool  # a SAVEPOINT per invitation (the retry of a chunk that failed)
+
+
+def _apply(session: Session, account_ids: list[int], work: _Work) -> _Tally:
+    """The choices on every access row of these accounts, then the invitations (R12)."""
+    choices, actor, moment = work.choices, work.actor, work.moment
+    begin_write(session)
+    tally = _Tally()
+    found, tally.errors = _account_problems(session, account_ids)
+    changed = _changing_rows_per_account(session, account_ids, choices)
+    _update_rows(session, account_ids, choices, moment)
+    touched_emails: set[int] = set()
+    if choices.login == Choice.DISABLE:
+        touched_emails |= _cancel_orphan_invitations(session, account_ids, actor, moment)
+    sent_per_account: dict[int, int] = defaultdict(int)
+    if choices.sends_invitations:
+        sent = _send_invitations(session, account_ids, work)
+        tally.invitations_sent = len(sent.invited)
+        tally.errors.extend(sent.errors)
+        tally.handled = sent.handled
+        touched_emails |= sent.invited
+        for account_id in sent.accounts:
+            sent_per_account[account_id] += 1
+    for account_id in sorted(set(changed) | set(sent_per_account)):
+        activity.record(
+            session, activity.BULK_UPDATE, actor, account_id=account_id, now=moment,
+            accounts=1, rows_changed=changed.get(account_id, 0),
+            invitations_sent=sent_per_account.get(account_id, 0), changes=choices.to_params(),
+        )  # fmt: skip
+    tally.accounts_changed = len(changed)
+    tally.rows_changed = sum(changed.values())
+    refreshed = set(found) | access.accounts_of_emails(session, touched_emails)
+    access.refresh_accounts(session, refreshed)
+    events.record(session, "invitation", account_ids=refreshed)
+    return tally
+
+
+def _row_changes(choices: BulkChoices) -> list[ColumnElement[bool]]:
+    """For each chosen switch, the condition under which a row changes."""
+    conditions: list[ColumnElement[bool]] = []
+    for switch, choice in choices.switches.items():
+        column = col(getattr(AccessRow, switch))
+        if choice == Choice.DISABLE:
+            conditions.append(column)
+            continue
+        conditions.append(~column)
+        preferences = choices.custom_preferences
+        if switch == "notify" and preferences is not None:
+            conditions.append(_preferences_differ(preferences))
+    return conditions
+
+
+def _preferences_differ(preferences: dict[str, bool]) -> ColumnElement[bool]:
+    return or_(*(col(getattr(AccessRow, c)) != on for c, on in preferences.items()))
+
+
+def _count_changing_rows(session: Session, account_ids: list[int], choices: BulkChoices) -> int:
+    conditions = _row_changes(choices)
+    if not conditions:
+        return 0
+    query = select(func.count(AccessRow.id)).where(
+        col(AccessRow.account_id).in_(account_ids), or_(*conditions)
+    )
+    return session.scalar(query) or 0
+
+
+def _changing_rows_per_account(
+    session: Session, account_ids: list[int], choices: BulkChoices
+) -> dict[int, int]:
+    conditions = _row_changes(choices)
+    if not conditions:
+        return {}
+    query = (
+        select(AccessRow.account_id, func.count(AccessRow.id))
+        .where(col(AccessRow.account_id).in_(account_ids), or_(*conditions))
+        .group_by(AccessRow.account_id)
+    )
+    return {account_id: count for account_id, count in session.execute(query)}
+
+
+def _update_rows(
+    session: Session, account_ids: list[int], choices: BulkChoices, moment: datetime
+) -> None:
+    """One UPDATE per chosen switch, touching only the rows that change (R12)."""
+    in_chunk = col(AccessRow.account_id).in_(account_ids)
+    for switch, choice in choices.switches.items():
+        column = col(getattr(AccessRow, switch))
+        on = choice == Choice.ENABLE
+        if switch == "notify" and on:
+            _enable_notify(session, in_chunk, choices.custom_preferences, moment)
+        condition = ~column if on else column
+        _update(session, and_(in_chunk, condition), {switch: on, "updated_at": moment})
+
+
+def _enable_notify(
+    session: Session,
+    in_chunk: ColumnElement[bool],
+    preferences: dict[str, bool] | None,
+    moment: datetime,
+) -> None:
+    notify = col(AccessRow.notify)
+    if preferences is not None:
+        condition = and_(in_chunk, or_(~notify, _preferences_differ(preferences)))
+        _update(session, condition, {"notify": True, **preferences, "updated_at": moment})
+        return
+    # R3: a row whose Notify is first turned on (all nine off) gets all nine on.
+    all_off = and_(*(~col(getattr(AccessRow, c)) for c in NOTIFICATION_CATEGORIES))
+    every = dict.fromkeys(NOTIFICATION_CATEGORIES, True)
+    _update(session, and_(in_chunk, ~notify, all_off), {"notify": True, **every})
+
+
+def _update(session: Session, condition: ColumnElement[bool], values: dict[str, Any]) -> None:
+    statement = update(AccessRow).where(condition).values(values)
+    session.execute(statement.execution_options(synchronize_session=False))
+
+
+def _cancel_orphan_invitations(
+    session: Session, account_ids: list[int], actor: Actor, moment: datetime
+) -> set[int]:
+    """R11: an address left with Login on no account loses its outstanding invitation."""
+    emails = select(AccessRow.email_id).where(col(AccessRow.account_id).in_(account_ids))
+    still_login = exists().where(AccessRow.email_id == Invitation.email_id, col(AccessRow.login))
+    query = select(Invitation.email_id).where(
+        Invitation.state == InvitationState.OUTSTANDING.value,
+        col(Invitation.email_id).in_(emails),
+        ~still_login,
+    )
+    cancelled = set(session.scalars(query))
+    for email_id in sorted(cancelled):
+        invitations.cancel_invitation(session, email_id, actor, now=moment, refresh=False)
+    return cancelled
+
+
+@dataclass
+class _Sent:
+    invited: set[int] = field(default_factory=set)
+    handled: set[int] = field(default_factory=set)
+    # One account id per (account, invited address) pair: who gets "invitations sent".
+    accounts: list[int] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _send_invitations(session: Session, account_ids: list[int], work: _Work) -> _Sent:
+    """One invitation per address left Pending (R12), none to an address invited in the last
+    24 hours (R13), none to an invalid address (R22: reported)."""
+    sent = _Sent()
+    accounts_of: dict[int, list[int]] = defaultdict(list)
+    emails: dict[int, ContactEmail] = {}
+    for account_id, email in _pending_addresses(session, account_ids, work.moment):
+        accounts_of[email.id or 0].append(account_id)
+        emails[email.id or 0] = email
+    to_send: list[int] = []
+    for email_id, email in emails.items():
+        if email_id in work.before.handled or email_id in sent.handled:
+            continue
+        sent.handled.add(email_id)
+        if email.invalid_reason:
+            sent.errors.append(_invalid_error(email.address, email.invalid_reason))
+            continue
+        to_send.append(email_id)
+    send = _send_one_by_one if work.careful else _send_all
+    problems = send(session, to_send, work)
+    for email_id in to_send:
+        if email_id in problems:
+            sent.errors.append({"address": emails[email_id].address, "reason": problems[email_id]})
+            continue
+        sent.invited.add(email_id)
+        sent.accounts.extend(accounts_of[email_id])
+    return sent
+
+
+def _send_all(session: Session, email_ids: list[int], work: _Work) -> dict[int, str]:
+    """All the chunk's invitations with set-based queries; why some were refused."""
+    batch = invitations.send_invitations(
+        session, work.settings, email_ids, work.actor, message=work.choices.message,
+        now=work.moment,
+    )  # fmt: skip
+    return {email_id: problem.message for email_id, problem in batch.refused.items()}
+
+
+def _send_one_by_one(session: Session, email_ids: list[int], work: _Work) -> dict[int, str]:
+    """The careful retry of a chunk the database refused: each invitation in its own
+    SAVEPOINT, so that one bad row cannot stop the others."""
+    problems: dict[int, str] = {}
+    for email_id in email_ids:
+        try:
+            with session.begin_nested():
+                invitations.send_invitation(
+                    session, work.settings, email_id, work.actor, message=work.choices.message,
+                    now=work.moment, refresh=False,
+                )  # fmt: skip
+        except DomainError as problem:
+            problems[email_id] = problem.message
+        except SQLAlchemyError:
+            log.exception("bulk invitation to address %s failed", email_id)
+            problems[email_id] = NOT_SENT
+    return problems
+
+
+def _pending_addresses(
+    session: Session, account_ids: list[int], moment: datetime
+) -> list[tuple[int, ContactEmail]]:
+    """(account, address) pairs of these accounts whose row is Pending and whose address has
+    no outstanding invitation from the last 24 hours."""
+    query = (
+        select(AccessRow.account_id, ContactEmail)
+        .join(ContactEmail, ContactEmail.id == AccessRow.email_id)
+        .where(
+            col(AccessRow.account_id).in_(account_ids),
+            access.row_is_pending(),
+            ~_recently_invited(AccessRow.email_id, moment),
+        )
+        .order_by(AccessRow.account_id, ContactEmail.id)
+    )
+    return [(account_id, email) for account_id, email in session.execute(query)]
+
+
+def _recently_invited(email_id: Any, moment: datetime) -> ColumnElement[bool]:
+    return exists().where(
+        Invitation.email_id == email_id,
+        Invitation.state == InvitationState.OUTSTANDING.value,
+        Invitation.created_at > moment - RECENT_INVITATION,
+    )
+
+
+class _Address(NamedTuple):
+    email_id: int
+    address: str
+    invalid_reason: str | None
+    activated: bool
+    recent: bool
+
+
+def _addresses_of(session: Session, account_ids: list[int], moment: datetime) -> list[_Address]:
+    """Every address on these accounts, whether activated and whether recently invited."""
+    query = (
+        select(
+            ContactEmail.id,
+            ContactEmail.address,
+            ContactEmail.invalid_reason,
+            access.email_is_activated(ContactEmail.id),
+            _recently_invited(ContactEmail.id, moment),
+        )
+        .where(
+            col(ContactEmail.id).in_(
+                select(AccessRow.email_id).where(col(AccessRow.account_id).in_(account_ids))
+            )
+        )
+    )  # fmt: skip
+    return [_Address(*row) for row in session.execute(query)]
+
+
+def _account_problems(
+    session: Session, account_ids: list[int]
+) -> tuple[list[int], list[dict[str, Any]]]:
+    """The accounts that exist, and an error for each that is gone or has no access row."""
+    rows = (
+        select(func.count(AccessRow.id)).where(AccessRow.account_id == Account.id).scalar_subquery()
+    )
+    query = select(Account.id, Account.name, Account.contact_count, rows).where(
+        col(Account.id).in_(account_ids)
+    )
+    found: list[int] = []
+    errors: list[dict[str, Any]] = []
+    for account_id, name, contact_count, row_count in session.execute(query):
+        found.append(account_id)
+        if not contact_count:
+            errors.append({"account": name, "reason": NO_CONTACTS})
+        elif not row_count:
+            errors.append({"account": name, "reason": NO_ADDRESSES})
+    for missing in sorted(set(account_ids) - set(found)):
+        errors.append({"account": f"#{missing}", "reason": ACCOUNT_GONE})
+    return found, errors
+
+
+def _invalid_error(address: str, reason: str | None) -> dict[str, Any]:
+    return {"address": address, "reason": INVALID_ADDRESS, "detail": reason or ""}
+
+
+def _advance(session: Session, job_id: int, accounts: int) -> None:
+    job = session.get(BulkJob, job_id)
+    if job is None:
+        return
+    job.done = min(job.done + accounts, job.total)
+    session.add(job)
+    events.record(session, "job", member_ids=[job.member_id], job_id=job_id)
+
+
+def _finish(
+    engine: Engine,
+    job_id: int,
+    accounts: int,
+    tally: _Tally,
+    now: datetime | None,
+    state: JobState,
+) -> dict[str, Any]:
+    """Store the report, end the job and tell its member in Inbox+ (R13, R29)."""
+    report = {
+        "accounts": accounts,
+        "accounts_changed": tally.accounts_changed,
+        "rows_changed": tally.rows_changed,
+        "invitations_sent": tally.invitations_sent,
+        "errors": tally.errors[:MAX_REPORTED_ERRORS],
+        "errors_total": len(tally.errors),
+    }
+    with session_scope(engine) as session:
+        job = session.get(BulkJob, job_id)
+        if job is None:
+            return report
+        moment = now or utcnow()
+        job.state = state.value
+        job.report = report
+        job.finished_at = moment
+        if state == JobState.DONE:
+            job.done = job.total
+        session.add(job)
+        activity.notify_member(
+            session, job.member_id, "bulk_report", link=REPORT_LINK, now=moment,
+            job_id=job_id, failed=state == JobState.FAILED, **report,
+        )  # fmt: skip
+        events.record(session, "job", member_ids=[job.member_id], job_id=job_id)
+    return report
+
+
+def _names(session: Session, account_ids: list[int]) -> Iterator[tuple[int, str]]:
+    query = select(Account.id, Account.name).where(col(Account.id).in_(account_ids))
+    yield from session.execute(query).tuples()
+
+
+def _unique(account_ids: Iterable[int]) -> list[int]:
+    return sorted({int(account_id) for account_id in account_ids})
+
+
+def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
