@@ -17,6 +17,11 @@ from portal_ui.config import Settings, load_settings  # noqa: E402
 from portal_ui.db import create_schema, make_engine  # noqa: E402
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Fast tests first: the browser journeys run last."""
+    items.sort(key=lambda item: "/e2e/" in str(item.fspath))
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return load_settings(

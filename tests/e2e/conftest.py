@@ -208,8 +208,10 @@ def _wait_until_up(portal: Portal, timeout: float = 40) -> None:
     raise AssertionError(f"portal-ui serve did not answer:\n{portal.log.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # Module scope: sync Playwright keeps an event loop running in this thread while it is
+    # open, which would break the asyncio tests (unit, ui) that run after the e2e ones.
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
