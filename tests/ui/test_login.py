@@ -2,7 +2,7 @@
 
 from nicegui.testing import User
 
-from tests.ui.conftest import STAFF_EMAIL, STAFF_PASSWORD
+from tests.ui.conftest import STAFF_EMAIL
 
 
 async def test_team_page_without_session_redirects_to_login(user: User) -> None:
