@@ -3,16 +3,19 @@ and runs the mail sender (and the embedded SMTP server) alongside it."""
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import logging
 
 from fastapi.responses import RedirectResponse
-from nicegui import app, ui
+from nicegui import app, background_tasks, run, ui
 from sqlalchemy import Engine
 
 from pages import runtime
+from portal_ui import bulk
 from portal_ui.config import Settings
+from portal_ui.db import session_scope
+from portal_ui.mail import devserver
+from portal_ui.mail.sender import OutboxSender
 
 log = logging.getLogger("portal_ui")
 
@@ -33,28 +36,23 @@ def build(settings: Settings, engine: Engine, *, start_mail: bool = True) -> Non
     """Register every page and the start-up and shut-down work."""
     runtime.install(runtime.Runtime(settings=settings, engine=engine))
     for name in PAGE_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as missing:
-            if missing.name != name:
-                raise
+        importlib.import_module(name)  # each page module registers its routes
 
     @ui.page("/")
     def home() -> RedirectResponse:
         return RedirectResponse("/clients/accounts")
 
     if start_mail:
-        app.on_startup(_start_mail)
-        app.on_shutdown(_stop_mail)
+        app.on_startup(_start_background)
+        app.on_shutdown(_stop_background)
 
 
-_mail: dict[str, object] = {}
+_background: dict[str, OutboxSender] = {}
 
 
-async def _start_mail() -> None:
-    from portal_ui.mail import devserver
-    from portal_ui.mail.sender import OutboxSender
-
+async def _start_background() -> None:
+    """Start delivering the outbox (and the embedded SMTP server), and finish the bulk jobs a
+    stopped process left unfinished: nothing queued is lost across a restart (R13, R22a)."""
     current = runtime.current()
     settings = current.settings
     host, port = settings.smtp_host, settings.smtp_port
@@ -63,14 +61,29 @@ async def _start_mail() -> None:
         host, port = "127.0.0.1", current.devserver.port
         log.warning("Embedded SMTP server on port %s; messages at /dev/mailbox", port)
     sender = OutboxSender(current.engine, settings, host=host, port=port)
-    _mail["sender"] = sender
-    _mail["task"] = asyncio.get_running_loop().create_task(sender.run())
+    _background["sender"] = sender
+    background_tasks.create(sender.run(), name="outbox sender")
+    for job_id in await run.io_bound(_unfinished_jobs, current.engine) or []:
+        background_tasks.create(_resume_job(job_id), name=f"bulk job {job_id}")
 
 
-async def _stop_mail() -> None:
-    sender = _mail.pop("sender", None)
+def _unfinished_jobs(engine: Engine) -> list[int]:
+    with session_scope(engine) as session:
+        return bulk.unfinished_jobs(session)
+
+
+async def _resume_job(job_id: int) -> None:
+    current = runtime.current()
+    try:
+        await run.io_bound(bulk.run_job, current.engine, current.settings, job_id, resume=True)
+    except Exception:  # the job records its own failure and reports it in Inbox+
+        log.exception("bulk job %s failed", job_id)
+
+
+async def _stop_background() -> None:
+    sender = _background.pop("sender", None)
     if sender is not None:
-        await sender.stop()  # type: ignore[attr-defined]
+        await sender.stop()
     handle = runtime.current().devserver
     if handle is not None:
         handle.stop()
