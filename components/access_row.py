@@ -11,7 +11,7 @@ from datetime import datetime
 from babel.dates import format_date
 from nicegui import events, ui
 
-from components.frame import heading
+from components.dialog import answer, dialog_buttons, titled_dialog
 from components.notification_prefs import chosen, notification_prefs
 from portal_ui.activity import describe_event
 from portal_ui.i18n import N_, _, language
@@ -249,10 +249,7 @@ async def edit_preferences(
     address: str, values: dict[str, bool], save: Callable[[dict[str, bool]], Awaitable[bool]]
 ) -> None:
     """R3, R25: the nine categories of one access row; `save` returns True once saved."""
-    title = _("Notification preferences")
-    with ui.dialog() as dialog, ui.card().classes("w-full max-w-2xl p-6 gap-4"):
-        dialog.props["aria-label"] = title
-        heading(title, level=2)
+    with titled_dialog(_("Notification preferences"), "max-w-2xl") as dialog:
         ui.label(address).classes("text-gray-800 break-all")
         boxes = notification_prefs(values, legend=_("Notifications this address receives"))
 
@@ -260,23 +257,15 @@ async def edit_preferences(
             if await save(chosen(boxes)):
                 dialog.submit(True)
 
-        with ui.row().classes("w-full justify-end gap-2"):
-            ui.button(_("Cancel"), on_click=lambda: dialog.submit(False)).props(
-                "flat no-caps color=primary"
-            ).mark("preferences-cancel")
-            ui.button(_("Save"), on_click=submit).props("unelevated no-caps color=primary").mark(
-                "preferences-save"
-            )
-    await dialog
-    dialog.delete()
+        dialog_buttons(
+            dialog, _("Save"), submit, "preferences-save", cancel_marker="preferences-cancel"
+        )
+    await answer(dialog)
 
 
 async def show_history(address: str, history: Sequence[ActivityEvent]) -> None:
     """R27a: what happened to the address's invitations, with the actor and time of each."""
-    title = _("Invitation history")
-    with ui.dialog() as dialog, ui.card().classes("w-full max-w-2xl p-6 gap-4"):
-        dialog.props["aria-label"] = title
-        heading(title, level=2)
+    with titled_dialog(_("Invitation history"), "max-w-2xl") as dialog:
         ui.label(address).classes("text-gray-800 break-all")
         if not history:
             ui.label(_("No invitation yet.")).classes("text-gray-700")
@@ -295,5 +284,4 @@ async def show_history(address: str, history: Sequence[ActivityEvent]) -> None:
             ui.button(_("Close"), on_click=lambda: dialog.submit(None)).props(
                 "flat no-caps color=primary autofocus"
             )
-    await dialog
-    dialog.delete()
+    await answer(dialog)

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
-from components.frame import heading
+from components.dialog import answer, dialog_buttons, titled_dialog
 from portal_ui.i18n import _
 
 
@@ -17,9 +17,7 @@ async def ask_assigned_members(
 ) -> bool:
     """`members` maps every team member's id to a name; `save` returns True once saved."""
     title = _("Assigned team members")
-    with ui.dialog() as dialog, ui.card().classes("w-full max-w-md p-6 gap-4"):
-        dialog.props["aria-label"] = title
-        heading(title, level=2)
+    with titled_dialog(title) as dialog:
         ui.label(
             _("They get an Inbox+ notification and an email when a client of this account "
               "activates portal access.")
@@ -38,13 +36,5 @@ async def ask_assigned_members(
             if await save([member_id for member_id, box in boxes.items() if box.value]):
                 dialog.submit(True)
 
-        with ui.row().classes("w-full justify-end gap-2"):
-            ui.button(_("Cancel"), on_click=lambda: dialog.submit(False)).props(
-                "flat no-caps color=primary"
-            )
-            ui.button(_("Save"), on_click=submit).props("unelevated no-caps color=primary").mark(
-                "assign-save"
-            )
-    result = await dialog
-    dialog.delete()
-    return bool(result)
+        dialog_buttons(dialog, _("Save"), submit, "assign-save")
+    return bool(await answer(dialog))

@@ -8,6 +8,7 @@ from typing import Any
 
 from nicegui import context, ui
 
+from components.access_row import SWITCH_LABELS
 from components.feedback import counted, number
 from components.frame import heading
 from components.notification_prefs import chosen, notification_prefs
@@ -15,12 +16,6 @@ from portal_ui.bulk import CHOICE_LABELS, BulkChoices, BulkPreview, Choice, desc
 from portal_ui.i18n import N_, _, ngettext
 from portal_ui.models import NOTIFICATION_CATEGORIES, SWITCHES, JobState
 
-SWITCH_LABELS: dict[str, str] = {
-    "login": N_("Login"),
-    "notify": N_("Notify"),
-    "email_sync": N_("Email sync"),
-    "signatory": N_("Signatory"),
-}
 SWITCH_HINTS: dict[str, str] = {
     "login": N_("Portal access"),
     "notify": N_("System notifications"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nicegui import context, ui
 
-from components.frame import heading
+from components.dialog import answer, titled_dialog
 from portal_ui.i18n import _
 
 
@@ -19,13 +19,7 @@ async def confirm(
     """Ask `question`; True only when the person chooses `ok_label` (Escape or the safe
     button answer False). The safe button has the focus, so Enter never destroys by accident."""
     # In the page's content, not in the menu or row that asked: those may not be rendered.
-    with (
-        context.client.content,
-        ui.dialog() as dialog,
-        ui.card().classes("w-full max-w-md p-6 gap-4"),
-    ):
-        dialog.props["aria-label"] = question
-        heading(question, level=2)
+    with context.client.content, titled_dialog(question) as dialog:
         if detail:
             ui.label(detail).classes("text-gray-700")
         with ui.row().classes("w-full justify-end gap-2"):
@@ -34,6 +28,4 @@ async def confirm(
             action = ui.button(ok_label, on_click=lambda: dialog.submit(True))
             action.props(f"unelevated no-caps color={'negative' if danger else 'primary'}")
             action.mark("confirm-ok")
-    result = await dialog
-    dialog.delete()
-    return bool(result)
+    return bool(await answer(dialog))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from nicegui import ui
 
-from components.frame import heading
+from components.dialog import answer, dialog_buttons, titled_dialog
 from portal_ui.i18n import LANGUAGES, _
 from portal_ui.profile import ContactMatch
 
@@ -60,10 +60,7 @@ async def ask_new_contact(
 ) -> bool:
     """R26: name, addresses, phones and language; the errors `submit` returns appear next to
     their fields and the dialog stays open. True once the contact was created."""
-    title = _("New contact")
-    with ui.dialog() as dialog, ui.card().classes("w-full max-w-lg p-6 gap-4"):
-        dialog.props["aria-label"] = title
-        heading(title, level=2)
+    with titled_dialog(_("New contact"), "max-w-lg") as dialog:
         name = (
             ui.input(_("Name")).props("outlined autofocus").classes("w-full").mark("contact-name")
         )
@@ -98,15 +95,8 @@ async def ask_new_contact(
             addresses.show_errors(errors)
             phones.show_errors(errors)
 
-        with ui.row().classes("w-full justify-end gap-2"):
-            ui.button(_("Cancel"), on_click=lambda: dialog.submit(False)).props(
-                "flat no-caps color=primary"
-            )
-            button = ui.button(_("Create and link"), on_click=save)
-            button.props("unelevated no-caps color=primary").mark("contact-submit")
-    result = await dialog
-    dialog.delete()
-    return bool(result)
+        button = dialog_buttons(dialog, _("Create and link"), save, "contact-submit")
+    return bool(await answer(dialog))
 
 
 async def ask_link_contact(
@@ -115,10 +105,7 @@ async def ask_link_contact(
 ) -> bool:
     """R26: find a contact by name or address and link it; `link` returns an error or None.
     True once a contact was linked."""
-    title = _("Link an existing contact")
-    with ui.dialog() as dialog, ui.card().classes("w-full max-w-xl p-6 gap-4"):
-        dialog.props["aria-label"] = title
-        heading(title, level=2)
+    with titled_dialog(_("Link an existing contact"), "max-w-xl") as dialog:
         query = ui.input(_("Search by name or email address"))
         query.props("outlined autofocus debounce=250 clearable type=search").classes("w-full")
         query.mark("contact-search")
@@ -154,9 +141,7 @@ async def ask_link_contact(
             ui.button(_("Cancel"), on_click=lambda: dialog.submit(False)).props(
                 "flat no-caps color=primary"
             )
-    result = await dialog
-    dialog.delete()
-    return bool(result)
+    return bool(await answer(dialog))
 
 
 def _match_row(match: ContactMatch, choose: Callable[[ContactMatch], Awaitable[None]]) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
-from components.frame import heading
+from components.dialog import answer, dialog_buttons, titled_dialog
 from portal_ui.i18n import _
 
 # Returns the message to show next to the field, or None when the change is done.
@@ -25,9 +25,7 @@ async def ask_text(
     input_type: str = "text",
 ) -> bool:
     """Show the form; True once `submit` accepted a value, False when closed without one."""
-    with ui.dialog() as dialog, ui.card().classes("w-full max-w-md p-6 gap-4"):
-        dialog.props["aria-label"] = title
-        heading(title, level=2)
+    with titled_dialog(title) as dialog:
         if detail:
             ui.label(detail).classes("text-gray-800")
         field = ui.input(label, value=value).props(f"outlined autofocus type={input_type}")
@@ -47,12 +45,7 @@ async def ask_text(
                 dialog.submit(True)
 
         field.on("keydown.enter", save)
-        with ui.row().classes("w-full justify-end gap-2"):
-            ui.button(_("Cancel"), on_click=lambda: dialog.submit(False)).props(
-                "flat no-caps color=primary"
-            ).mark("form-cancel")
-            button = ui.button(submit_label or _("Save"), on_click=save)
-            button.props("unelevated no-caps color=primary").mark("form-submit")
-    result = await dialog
-    dialog.delete()
-    return bool(result)
+        button = dialog_buttons(
+            dialog, submit_label or _("Save"), save, "form-submit", cancel_marker="form-cancel"
+        )
+    return bool(await answer(dialog))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from nicegui import ui
 
-from components.frame import heading
+from components.dialog import answer, titled_dialog
 from portal_ui.i18n import _
 
 MESSAGE_LIMIT = 2000
@@ -23,10 +23,7 @@ class LoginChoice:
 async def ask_login_choice(address: str) -> LoginChoice | None:
     """Ask Send or Later for `address`; None when the pop-up is closed without a choice
     (Escape, a click outside), which leaves Login off."""
-    title = _("Give portal access")
-    with ui.dialog() as dialog, ui.card().classes("w-full max-w-lg p-6 gap-4"):
-        dialog.props["aria-label"] = title
-        heading(title, level=2)
+    with titled_dialog(_("Give portal access"), "max-w-lg") as dialog:
         ui.label(
             _(
                 "Login is turned on for {address}. Send the invitation now, or later: the "
@@ -47,6 +44,4 @@ async def ask_login_choice(address: str) -> LoginChoice | None:
                 on_click=lambda: dialog.submit(LoginChoice(True, (message.value or "").strip())),
             )
             send.props("unelevated no-caps color=primary").mark("login-send")
-    result = await dialog
-    dialog.delete()
-    return result
+    return await answer(dialog)

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
-from components.frame import heading
+from components.dialog import answer, dialog_buttons, titled_dialog
 from portal_ui.errors import DomainError
 from portal_ui.i18n import _
 
@@ -22,9 +22,7 @@ def profile_path(account_id: int) -> str:
 async def open_new_account_dialog(create: CreateAccount) -> int | None:
     """Ask for the account; returns the new id (after navigating to its profile) or None."""
     title = _("New account")
-    with ui.dialog() as dialog, ui.card().classes("w-full max-w-md p-6 gap-4"):
-        dialog.props["aria-label"] = title
-        heading(title, level=2)
+    with titled_dialog(title) as dialog:
         name = ui.input(_("Account name")).props("outlined autofocus").classes("w-full")
         name.mark("new-account-name").on_value_change(lambda: setattr(name, "error", None))
         test_client = ui.checkbox(_("Test client")).mark("new-account-test-client")
@@ -50,14 +48,10 @@ async def open_new_account_dialog(create: CreateAccount) -> int | None:
             dialog.submit(account_id)
 
         name.on("keydown.enter", submit)
-        with ui.row().classes("w-full justify-end gap-2"):
-            ui.button(_("Cancel"), on_click=lambda: dialog.submit(None)).props(
-                "flat no-caps color=primary"
-            )
-            button = ui.button(_("Create account"), on_click=submit)
-            button.props("unelevated no-caps color=primary").mark("new-account-submit")
-    account_id = await dialog
-    dialog.delete()
+        button = dialog_buttons(
+            dialog, _("Create account"), submit, "new-account-submit", cancelled=None
+        )
+    account_id = await answer(dialog)
     if account_id is not None:
         ui.navigate.to(profile_path(account_id))
     return account_id

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from nicegui import ui
 
 from portal_ui.i18n import N_, _
-from portal_ui.security import IS_ADDRESS, MISMATCH, TOO_COMMON, TOO_SHORT, password_problems
+from portal_ui.security import (
+    IS_ADDRESS,
+    MISMATCH,
+    TOO_COMMON,
+    TOO_SHORT,
+    PasswordRejected,
+    Throttle,
+    password_problems,
+)
 
 Handler = Callable[..., Any]
+T = TypeVar("T")
 
 # Each rule of R17 as the client reads it: the problem password_problems reports when it is
 # broken, a name for tests (the marker "rule-<name>"), and the text.
@@ -66,6 +75,38 @@ class PasswordFields:
         if (self.password.value or "") != (self.confirm.value or ""):
             found.append(MISMATCH)
         return found
+
+    async def submit(
+        self,
+        save: Callable[[str], Awaitable[T]],
+        error: ui.label,
+        throttle: Throttle,
+        key: str,
+        button: ui.button | None = None,
+    ) -> T | None:
+        """Check the throttle and R17, then `save` the typed password; None when refused, with
+        the reason in `error`. Only a password the service rejects counts against `key`."""
+        if throttle.blocked(key):
+            error.set_text(_("Too many attempts. Please wait and try again later."))
+            return None
+        problems = self.problems()
+        if problems:
+            error.set_text(" ".join(_(problem) for problem in problems))
+            return None
+        error.set_text("")
+        if button is not None:
+            button.props("loading")
+        try:
+            saved = await save(self.password.value or "")
+        except PasswordRejected as rejected:
+            throttle.fail(key)
+            error.set_text(_(rejected.reason))
+            return None
+        finally:
+            if button is not None:
+                button.props(remove="loading")
+        throttle.reset(key)
+        return saved
 
     def _refresh(self) -> None:
         typed, confirmed = self.password.value or "", self.confirm.value or ""

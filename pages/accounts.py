@@ -15,19 +15,27 @@ from nicegui import ui
 
 from components import bulk_edit_dialog
 from components.feedback import counted, number
+from components.server_table import ROWS_PER_PAGE as ROWS_PER_PAGE
+from components.server_table import ServerTableList, selection_labels
 from components.status_badge import row_values, status_cell_template
 from pages import bulk_jobs, live, runtime
 from pages.layout import staff_layout
 from pages.sessions import staff_page
 from portal_ui import accounts, pending, staff
-from portal_ui.accounts import COLUMNS, LAST_LOGIN_LABELS, SORTABLE, AccountFilter, AccountRow
+from portal_ui.accounts import (
+    COLUMNS,
+    LAST_LOGIN_LABELS,
+    SORTABLE,
+    AccountFilter,
+    AccountPage,
+    AccountRow,
+)
 from portal_ui.i18n import _, language, ngettext
 from portal_ui.models import AccountStatus
 
 ACCOUNTS_PATH = "/clients/accounts"
 PENDING_PATH = "/clients/accounts/pending"
 TAB_PATHS = {"accounts": ACCOUNTS_PATH, "pending": PENDING_PATH}
-ROWS_PER_PAGE = 25
 ANY = ""  # the "any" choice of a filter select
 
 
@@ -72,27 +80,6 @@ async def clients_layout(active_tab: str) -> AsyncIterator[int]:
         await refresh_count()
         live.on_change(lambda change: change.topic in ("invitation", "account"), refresh_count)
         yield member_id
-
-
-def label_selection(table: ui.table, column: str, field: str) -> None:
-    """Give the selection checkboxes names ("Select Harbour Bakery", "Select all on this page")
-    from the translated `select_label` and `select_all_label` of the table's `column`."""
-    names = f"props.colsMap.{column}"
-    table.add_slot(
-        "header-selection",
-        f'<q-checkbox v-model="props.selected" :color="props.color" '
-        f':aria-label="{names}.select_all_label"></q-checkbox>',
-    )
-    table.add_slot(
-        "body-selection",
-        f'<q-checkbox v-model="props.selected" :color="props.color" :aria-label="'
-        f"{names}.select_label.replace('{{name}}', props.row.{field})\"></q-checkbox>",
-    )
-
-
-def selection_labels() -> dict[str, str]:
-    """The column properties `label_selection` reads, in the reader's language."""
-    return {"select_label": _("Select {name}"), "select_all_label": _("Select all on this page")}
 
 
 # ---------------------------------------------------------------- the accounts tab
@@ -144,13 +131,6 @@ _ON_OFF_CELL = """
 </q-td>
 """
 
-NO_DATA = """
-<div class="w-full flex items-center justify-center gap-2 py-8 text-gray-700">
-  <q-icon name="search_off" size="24px" aria-hidden="true"></q-icon>
-  <span>{{ props.message }}</span>
-</div>
-"""
-
 _LAST_LOGIN_CELL = """
 <q-td :props="props" class="whitespace-nowrap"><span :title="props.row.last_login_title"
   :class="props.row.last_login_at ? 'text-gray-900' : 'text-gray-700'">{{ props.value }}</span>
@@ -184,18 +164,15 @@ def _sort_from_query(request: Request) -> tuple[str, bool]:
     return (sort if sort in SORTABLE else "name"), request.query_params.get("desc") == "1"
 
 
-class AccountsList:
+class AccountsList(ServerTableList):
     """The Accounts tab: its state (filter, sort, page, selection) and its elements."""
 
     def __init__(self, member_id: int, filter: AccountFilter, sort: str, descending: bool) -> None:
+        super().__init__()
         self.member_id = member_id
         self.filter = filter
         self.sort = sort
         self.descending = descending
-        self.page = 1
-        self.rows_per_page = ROWS_PER_PAGE
-        self.total = 0
-        self.loads = 0  # counts page loads, so only the latest one is shown
         # "Select all N matching": every id of the filter, minus the rows unticked since.
         self.all_matching: list[int] | None = None
         self.excluded: set[int] = set()
@@ -284,42 +261,25 @@ class AccountsList:
             self.edit_item.classes("text-gray-900")
 
     def _table(self, hidden: list[str]) -> None:
-        self.table = ui.table(
-            columns=_columns(),
-            # Cells wrap (long names), headers do not: the sort arrow would drop a line.
-            column_defaults={"headerClasses": "whitespace-nowrap"},
-            rows=[],
-            row_key="id",
-            selection="multiple",
-            pagination=self._pagination(),
-        ).classes("w-full accounts-table")
-        self.table.props("flat bordered binary-state-sort wrap-cells color=primary")
-        self.table.props["no-data-label"] = _("No accounts match these filters.")
-        self.table.props["rows-per-page-label"] = _("Accounts per page:")
-        self.table.props["rows-per-page-options"] = [10, 25, 50, 100]
-        # Our own summary counts the selection across pages and "all matching".
-        self.table.props[":selected-rows-label"] = "() => ''"
+        self.make_table(
+            _columns(),
+            selection_column="name",
+            no_data_label=_("No accounts match these filters."),
+            rows_per_page_label=_("Accounts per page:"),
+            classes="w-full accounts-table",
+        )
         self.table.props["visible-columns"] = self._visible(hidden)
-        self.table.add_slot("no-data", NO_DATA)
-        label_selection(self.table, "name", "name")
         self.table.add_slot("body-cell-name", _NAME_CELL)
         self.table.add_slot("body-cell-status", status_cell_template())
         for name in ("login", "notify", "email_sync"):
             self.table.add_slot(f"body-cell-{name}", _ON_OFF_CELL)
         self.table.add_slot("body-cell-last_login", _LAST_LOGIN_CELL)
-        self.table.on("request", self.requested, ["pagination"])
         self.table.on_select(self.selection_changed)
 
     # -- state to elements
 
-    def _pagination(self) -> dict[str, Any]:
-        return {
-            "sortBy": self.sort,
-            "descending": self.descending,
-            "page": self.page,
-            "rowsPerPage": self.rows_per_page,
-            "rowsNumber": self.total,
-        }
+    def sort_by(self) -> tuple[str | None, bool]:
+        return self.sort, self.descending
 
     @staticmethod
     def _visible(hidden: list[str]) -> list[str]:
@@ -360,46 +320,26 @@ class AccountsList:
 
     # -- loading
 
-    async def load(self) -> None:
-        """Fetch the current page from the database (paging is the database's, R24)."""
-        self.loads += 1
-        mine = self.loads
-        self.table.props["loading"] = True
-        found = await runtime.call(
-            accounts.list_accounts,
-            self.filter,
-            self.sort,
-            self.descending,
-            (self.page - 1) * self.rows_per_page,
-            self.rows_per_page,
+    async def fetch(self, offset: int, limit: int) -> AccountPage:
+        return await runtime.call(
+            accounts.list_accounts, self.filter, self.sort, self.descending, offset, limit
         )
-        if mine != self.loads:
-            return  # a newer request (sort, page, filter, live change) answers instead
-        last_page = max(1, -(-found.total // self.rows_per_page))
-        if self.page > last_page:
-            self.page = last_page
-            await self.load()
-            return
-        self.total = found.total
-        self.table.rows = [_row(row) for row in found.rows]
-        self.table.pagination = self._pagination()
+
+    def table_row(self, row: AccountRow) -> dict[str, Any]:
+        return _row(row)
+
+    def loaded(self) -> None:
         if self.all_matching is not None:
             self.table.selected = [r for r in self.table.rows if r["id"] not in self.excluded]
-        self.table.props["loading"] = False
         self._show_selection()
 
     # -- events
 
-    async def requested(self, event: Any) -> None:
-        """Quasar asks for another page, page size or sort order (server-side mode)."""
-        wanted = event.args.get("pagination", event.args) or {}
-        sort = wanted.get("sortBy") or "name"
+    def sort_requested(self, sort_by: str | None, descending: bool) -> None:
+        sort = sort_by or "name"
         self.sort = sort if sort in SORTABLE else "name"
-        self.descending = bool(wanted.get("descending"))
-        self.page = int(wanted.get("page") or 1)
-        self.rows_per_page = int(wanted.get("rowsPerPage") or ROWS_PER_PAGE) or ROWS_PER_PAGE
+        self.descending = descending
         self._show_filter_in_url()
-        await self.load()
 
     def selection_changed(self, _event: Any = None) -> None:
         if self.all_matching is not None:

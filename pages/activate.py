@@ -14,7 +14,7 @@ from portal_ui.errors import InvalidToken, TokenProblem, TooManyRequests
 from portal_ui.i18n import N_, _
 from portal_ui.invitations import LinkView
 from portal_ui.mail.templates import format_moment
-from portal_ui.security import PasswordRejected, Throttle, hash_token
+from portal_ui.security import Throttle, hash_token
 
 # Failed submissions per link: Argon2id is costly, so a link cannot be hammered.
 throttle = Throttle(limit=10, window=15 * 60)
@@ -84,31 +84,21 @@ def _show_form(card: ui.card, token: str, view: LinkView) -> None:
     key = "activate:" + hash_token(token)
 
     async def submit() -> None:
-        if throttle.blocked(key):
-            error.set_text(_("Too many attempts. Please wait and try again later."))
-            return
-        problems = fields.problems()
-        if problems:
-            error.set_text(" ".join(_(problem) for problem in problems))
-            return
-        error.set_text("")
-        button.props("loading")
         try:
-            user = await runtime.call(
-                invitations.activate, settings, token, fields.password.value or ""
+            user = await fields.submit(
+                lambda password: runtime.call(invitations.activate, settings, token, password),
+                error,
+                throttle,
+                key,
+                button,
             )
-        except PasswordRejected as rejected:
-            throttle.fail(key)
-            error.set_text(_(rejected.reason))
-            return
         except InvalidToken as problem:
             card.clear()
             with card:
                 _show_problem(card, token, problem)
             return
-        finally:
-            button.props(remove="loading")
-        throttle.reset(key)
+        if user is None:
+            return
         sessions.start_session(
             portal_user_id=user.id,
             portal_session_version=user.session_version,

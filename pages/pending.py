@@ -10,16 +10,9 @@ from nicegui import ui
 
 from components.confirm import confirm
 from components.feedback import counted, toast
+from components.server_table import ServerTableList, selection_labels
 from pages import live, runtime
-from pages.accounts import (
-    NO_DATA,
-    PENDING_PATH,
-    clients_layout,
-    full_moment,
-    label_selection,
-    selection_labels,
-    short_date,
-)
+from pages.accounts import PENDING_PATH, clients_layout, full_moment, short_date
 from pages.sessions import staff_page
 from portal_ui import pending, staff
 from portal_ui.activity import Actor
@@ -27,9 +20,8 @@ from portal_ui.clock import utcnow
 from portal_ui.errors import AlreadyActive, NoLoginAccess, NoOutstandingInvitation, NotFound
 from portal_ui.i18n import N_, _, ngettext
 from portal_ui.models import DeliveryState
-from portal_ui.pending import BatchResult, PendingRow
+from portal_ui.pending import BatchResult, PendingPage, PendingRow
 
-ROWS_PER_PAGE = 25
 SHOWN_SKIPPED = 8
 # Committed changes after which the list may differ (R21 counts update live).
 TOPICS = frozenset({"invitation", "access", "account", "outbox"})
@@ -128,7 +120,7 @@ def _row(row: PendingRow) -> dict[str, Any]:
         "accounts": list(row.accounts),
         "invite_sent": short_date(row.invite_sent_at),
         "invite_sent_title": title,
-        "expired": bool(row.expires_at and row.expires_at <= utcnow()),
+        "expired": row.is_expired(utcnow()),
         "invited_by": invited_by,
         "delivery": slug,
         "delivery_label": label,
@@ -159,17 +151,14 @@ def describe_result(result: BatchResult, done_text: Callable[[int], str]) -> str
     return f"{text}, {skipped}: " + ", ".join(reasons)
 
 
-class PendingList:
+class PendingList(ServerTableList):
     """The Pending activation tab: its state (sort, page, selection) and its elements."""
 
     def __init__(self, member_id: int, actor: Actor) -> None:
+        super().__init__()
         self.member_id = member_id
         self.actor = actor
         self.sort_desc: bool | None = None
-        self.page = 1
-        self.rows_per_page = ROWS_PER_PAGE
-        self.total = 0
-        self.loads = 0  # counts page loads, so only the latest one is shown
 
     async def build(self) -> None:
         ui.label(
@@ -220,36 +209,23 @@ class PendingList:
         self.result.set_visibility(False)
 
     def _table(self) -> None:
-        self.table = ui.table(
-            columns=_columns(),
-            column_defaults={"headerClasses": "whitespace-nowrap"},
-            rows=[],
-            row_key="id",
-            selection="multiple",
-            pagination=self._pagination(),
-        ).classes("w-full")
-        self.table.props("flat bordered binary-state-sort color=primary wrap-cells")
-        self.table.props["no-data-label"] = _("Nobody is pending activation.")
-        self.table.props["rows-per-page-label"] = _("Addresses per page:")
-        self.table.props["rows-per-page-options"] = [10, 25, 50, 100]
-        self.table.props[":selected-rows-label"] = "() => ''"
-        self.table.add_slot("no-data", NO_DATA)
-        label_selection(self.table, "address", "address")
+        self.make_table(
+            _columns(),
+            selection_column="address",
+            no_data_label=_("Nobody is pending activation."),
+            rows_per_page_label=_("Addresses per page:"),
+        )
         self.table.add_slot("body-cell-address", _EMAIL_CELL)
         self.table.add_slot("body-cell-accounts", _ACCOUNTS_CELL)
         self.table.add_slot("body-cell-invite_sent", _SENT_CELL)
         self.table.add_slot("body-cell-delivery", _DELIVERY_CELL)
-        self.table.on("request", self.requested, ["pagination"])
         self.table.on_select(self._show_selection)
 
-    def _pagination(self) -> dict[str, Any]:
-        return {
-            "sortBy": None if self.sort_desc is None else "invite_sent",
-            "descending": bool(self.sort_desc),
-            "page": self.page,
-            "rowsPerPage": self.rows_per_page,
-            "rowsNumber": self.total,
-        }
+    def sort_by(self) -> tuple[str | None, bool]:
+        return (None if self.sort_desc is None else "invite_sent"), bool(self.sort_desc)
+
+    def sort_requested(self, sort_by: str | None, descending: bool) -> None:
+        self.sort_desc = descending if sort_by else None
 
     def selected_ids(self) -> list[int]:
         return [row["id"] for row in self.table.selected]
@@ -268,36 +244,15 @@ class PendingList:
         self.resend.set_enabled(selected > 0)
         self.cancel.set_enabled(selected > 0)
 
-    async def load(self) -> None:
-        self.loads += 1
-        mine = self.loads
-        self.table.props["loading"] = True
-        found = await runtime.call(
-            pending.list_pending,
-            self.sort_desc,
-            (self.page - 1) * self.rows_per_page,
-            self.rows_per_page,
-            (self.search.value or "").strip(),
-        )
-        if mine != self.loads:
-            return  # a newer request (sort, page, filter, live change) answers instead
-        last_page = max(1, -(-found.total // self.rows_per_page))
-        if self.page > last_page:
-            self.page = last_page
-            await self.load()
-            return
-        self.total = found.total
-        self.table.rows = [_row(row) for row in found.rows]
-        self.table.pagination = self._pagination()
-        self.table.props["loading"] = False
-        self._show_selection()
+    async def fetch(self, offset: int, limit: int) -> PendingPage:
+        search = (self.search.value or "").strip()
+        return await runtime.call(pending.list_pending, self.sort_desc, offset, limit, search)
 
-    async def requested(self, event: Any) -> None:
-        wanted = event.args.get("pagination", event.args) or {}
-        self.sort_desc = bool(wanted.get("descending")) if wanted.get("sortBy") else None
-        self.page = int(wanted.get("page") or 1)
-        self.rows_per_page = int(wanted.get("rowsPerPage") or ROWS_PER_PAGE) or ROWS_PER_PAGE
-        await self.load()
+    def table_row(self, row: PendingRow) -> dict[str, Any]:
+        return _row(row)
+
+    def loaded(self) -> None:
+        self._show_selection()
 
     async def search_changed(self) -> None:
         self.page = 1

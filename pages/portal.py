@@ -15,12 +15,12 @@ from components.frame import heading
 from components.password_fields import PasswordFields
 from components.public_card import public_card
 from pages import live, runtime, sessions
-from pages.login import sign_in_card
+from pages.login import client_address, sign_in_card, throttled_sign_in
 from portal_ui import portal
 from portal_ui.errors import DomainError, InvalidToken, NoPortalAccess, NotFound, TokenProblem
 from portal_ui.i18n import N_, _
 from portal_ui.portal import PortalHome
-from portal_ui.security import PasswordRejected, Throttle, hash_token
+from portal_ui.security import Throttle, hash_token
 
 # Five failed sign-ins per address or per browser address in fifteen minutes, then a pause.
 sign_in_throttle = Throttle(limit=5, window=15 * 60)
@@ -53,10 +53,6 @@ RESET_PROBLEMS: dict[TokenProblem, tuple[str, str]] = {
 }
 
 
-def _client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 def _language() -> str:
     """A visitor without a session reads the firm's language (R31a), or the one it had."""
     return sessions.stored_language() or runtime.settings().firm_language
@@ -69,31 +65,31 @@ async def portal_login_page(request: Request, next: str = "", reason: str = "") 
         ui.navigate.to(sessions.safe_next(next, "/portal"))
         return
     settings = runtime.settings()
-    ip = _client_address(request)
+    ip = client_address(request)
 
     async def submit() -> None:
-        address = (email.value or "").strip().lower()
-        keys = (f"client:{address}", f"client-ip:{ip}")
-        if sign_in_throttle.blocked(*keys):
-            error.set_text(_("Too many attempts. Please wait and try again later."))
-            return
         try:
-            user = await runtime.call(portal.authenticate_client, address, password.value or "")
+            user = await throttled_sign_in(
+                sign_in_throttle,
+                "client",
+                ip,
+                fields,
+                lambda address, password: runtime.call(
+                    portal.authenticate_client, address, password
+                ),
+            )
         except NoPortalAccess as refused:
-            error.set_text(refused.describe(_))
+            fields[2].set_text(refused.describe(_))
             return
         if user is None:
-            sign_in_throttle.fail(*keys)
-            error.set_text(_("The email or password is incorrect."))
             return
-        sign_in_throttle.reset(f"client:{address}")
         sessions.start_session(portal_user_id=user.id, portal_session_version=user.session_version)
         ui.navigate.to(sessions.safe_next(next, "/portal"))
 
     ui.page_title(_("Sign in") + " · " + settings.firm_name)
     ui.colors(primary="#1d4ed8")
-    email, password, error = sign_in_card(settings.firm_name, submit, _("Client portal"))
-    card = email.parent_slot.parent  # sign_in_card's card: our additions go inside it
+    fields = sign_in_card(settings.firm_name, submit, _("Client portal"))
+    card = fields[0].parent_slot.parent  # sign_in_card's card: our additions go inside it
     with card:
         if reason in REASONS:
             notice = ui.label(_(REASONS[reason])).props("role=status").mark("reason")
@@ -106,7 +102,7 @@ async def portal_login_page(request: Request, next: str = "", reason: str = "") 
 async def forgot_page(request: Request) -> None:
     sessions.set_language(_language())
     settings = runtime.settings()
-    ip = _client_address(request)
+    ip = client_address(request)
     ui.page_title(_("Reset your password") + " · " + settings.firm_name)
 
     async def submit() -> None:
@@ -158,23 +154,19 @@ async def reset_page(token: str) -> None:
     key = "reset:" + hash_token(token)
 
     async def submit() -> None:
-        if reset_throttle.blocked(key):
-            error.set_text(_("Too many attempts. Please wait and try again later."))
-            return
-        problems = fields.problems()
-        if problems:
-            error.set_text(" ".join(_(problem) for problem in problems))
-            return
         try:
-            await runtime.call(portal.reset_password, token, fields.password.value or "")
-        except PasswordRejected as rejected:
-            reset_throttle.fail(key)
-            error.set_text(_(rejected.reason))
-            return
+            user = await fields.submit(
+                lambda password: runtime.call(portal.reset_password, token, password),
+                error,
+                reset_throttle,
+                key,
+            )
         except InvalidToken as problem:
             card.clear()
             with card:
                 _reset_problem(card, problem)
+            return
+        if user is None:
             return
         sessions.end_session()
         ui.navigate.to("/portal/login?reason=password-changed")

@@ -63,6 +63,10 @@ class PendingRow:
     def is_invalid(self) -> bool:
         return self.invalid_reason is not None
 
+    def is_expired(self, now: datetime) -> bool:
+        """The invitation's link no longer works (R16: it expired), though still Pending."""
+        return self.expires_at is not None and self.expires_at <= now
+
 
 @dataclass(frozen=True)
 class PendingPage:

@@ -72,6 +72,14 @@ def tick(user: User, *addresses: str) -> None:
     user.find(ui.table).trigger("selection", {"added": True, "rows": rows, "keys": keys})
 
 
+async def ask_to_cancel_ann(user: User) -> None:
+    """Tick ann@example.com and press "Cancel invites to selected": the question opens."""
+    await sign_in(user, PENDING)
+    tick(user, "ann@example.com")
+    user.find("Cancel invites to selected").click()
+    await user.should_see("Cancel the invitation of 1 address?")
+
+
 async def test_each_waiting_address_shows_all_its_accounts_and_invitation(
     user: User, people: None
 ) -> None:  # R21
@@ -135,10 +143,7 @@ async def test_resend_to_selected_sends_and_says_what_it_skipped(
 async def test_cancel_invites_asks_first_and_empties_invite_sent(
     user: User, people: None, ui_engine: Engine
 ) -> None:  # R21
-    await sign_in(user, PENDING)
-    tick(user, "ann@example.com")
-    user.find("Cancel invites to selected").click()
-    await user.should_see("Cancel the invitation of 1 address?")
+    await ask_to_cancel_ann(user)
     user.find(marker="confirm-ok").click()
     await user.should_see("1 invitation cancelled", retries=30)
     await eventually(lambda: rows_by_address(user)["ann@example.com"]["invite_sent"] == "")
@@ -152,10 +157,7 @@ async def test_cancel_invites_asks_first_and_empties_invite_sent(
 async def test_cancel_invites_does_nothing_when_not_confirmed(
     user: User, people: None, ui_engine: Engine
 ) -> None:  # R21
-    await sign_in(user, PENDING)
-    tick(user, "ann@example.com")
-    user.find("Cancel invites to selected").click()
-    await user.should_see("Cancel the invitation of 1 address?")
+    await ask_to_cancel_ann(user)
     user.find(marker="confirm-cancel").click()
     await user.should_not_see("Cancel the invitation of 1 address?")
     with Session(ui_engine) as session:

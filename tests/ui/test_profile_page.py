@@ -74,6 +74,18 @@ async def open_profile(user: User, engine: Engine, settings: Settings) -> int:
     return account_id
 
 
+def click_switch(user: User, address: str, switch: str) -> None:
+    with user.scope(marker=f"email:{address}"):
+        user.find(marker=f"switch-{switch}").click()
+
+
+async def turn_login_on(user: User, engine: Engine, settings: Settings) -> None:
+    """Open the bakery's profile and turn Anna's Login on: the Send/Later pop-up opens."""
+    await open_profile(user, engine, settings)
+    click_switch(user, ANNA, "login")
+    await see(user, "Personalized message")
+
+
 async def test_profile_shows_contacts_addresses_phones_and_switches(user, ui_engine, ui_settings):
     # R25
     await open_profile(user, ui_engine, ui_settings)
@@ -91,10 +103,7 @@ async def test_login_on_then_send_invites_with_the_message_and_shows_pending(
     user, ui_engine, ui_settings
 ):
     # R9, R19, R22a
-    await open_profile(user, ui_engine, ui_settings)
-    with user.scope(marker=f"email:{ANNA}"):
-        user.find(marker="switch-login").click()
-    await see(user, "Personalized message")
+    await turn_login_on(user, ui_engine, ui_settings)
     user.find(marker="login-message").type("See you <b>Monday</b>")
     user.find(marker="login-send").click()
 
@@ -112,10 +121,7 @@ async def test_login_on_then_send_invites_with_the_message_and_shows_pending(
 
 async def test_login_on_then_later_is_pending_with_invite_not_sent(user, ui_engine, ui_settings):
     # R9
-    await open_profile(user, ui_engine, ui_settings)
-    with user.scope(marker=f"email:{ANNA}"):
-        user.find(marker="switch-login").click()
-    await see(user, "Personalized message")
+    await turn_login_on(user, ui_engine, ui_settings)
     user.find(marker="login-later").click()
 
     await until(lambda: state_of(user, ANNA) == "pending")
@@ -128,10 +134,7 @@ async def test_login_on_then_later_is_pending_with_invite_not_sent(user, ui_engi
 
 async def test_closing_the_pop_up_without_a_choice_leaves_login_off(user, ui_engine, ui_settings):
     # R9
-    await open_profile(user, ui_engine, ui_settings)
-    with user.scope(marker=f"email:{ANNA}"):
-        user.find(marker="switch-login").click()
-    await see(user, "Personalized message")
+    await turn_login_on(user, ui_engine, ui_settings)
     (dialog,) = [d for d in user.find(kind=ui.dialog).elements if d.value]
     with user:
         dialog.close()  # as Escape or a click outside does
@@ -158,8 +161,7 @@ async def test_login_off_applies_at_once_and_cancels_the_last_invitation(
     account_id = arrange(ui_engine, ui_settings, invited)
     await sign_in(user, f"/clients/{account_id}/info")
     await until(lambda: state_of(user, ANNA) == "pending")
-    with user.scope(marker=f"email:{ANNA}"):
-        user.find(marker="switch-login").click()
+    click_switch(user, ANNA, "login")
 
     await until(lambda: state_of(user, ANNA) == "no-access")
     await not_see(user, "Personalized message")
@@ -172,16 +174,14 @@ async def test_login_off_applies_at_once_and_cancels_the_last_invitation(
 async def test_other_switches_apply_at_once(user, ui_engine, ui_settings):
     # R2, R3, R25
     await open_profile(user, ui_engine, ui_settings)
-    with user.scope(marker=f"email:{BOB}"):
-        user.find(marker="switch-notify").click()
+    click_switch(user, BOB, "notify")
     await until(lambda: row_of(ui_engine, BOB).notify)
     row = row_of(ui_engine, BOB)
     assert all(row.preferences().values())  # R3: first Notify turns the nine on
     with user.scope(marker=f"email:{BOB}"):
         (signatory,) = user.find(marker="switch-signatory").elements
     await until(lambda: signatory.enabled)  # the row's switches wait while one change runs
-    with user.scope(marker=f"email:{BOB}"):
-        user.find(marker="switch-signatory").click()
+    click_switch(user, BOB, "signatory")
     await until(lambda: row_of(ui_engine, BOB).signatory)
 
 
@@ -314,8 +314,7 @@ async def test_send_to_an_invalid_address_turns_login_on_and_reports_the_refusal
 
     account_id = arrange(ui_engine, ui_settings, typo)
     await sign_in(user, f"/clients/{account_id}/info")
-    with user.scope(marker="email:tina@@typo"):
-        user.find(marker="switch-login").click()
+    click_switch(user, "tina@@typo", "login")
     await see(user, marker="login-send")
     user.find(marker="login-send").click()
 

@@ -101,6 +101,20 @@ def test_row_shows_invite_sent_invited_by_and_delivery_state(session, settings, 
     assert failed.delivery_error == "550 5.1.1 mailbox unavailable"
 
 
+def test_an_invitation_is_expired_from_its_expiry_moment_on(session, settings, member):
+    # R16 R21
+    account = make_account(session, settings, name="Acme", contacts_count=2)
+    invited, never = emails_of(session, account)
+    _login(session, settings, account, invited, member, at=T0)
+    _login(session, settings, account, never, member, send=False)
+    session.commit()
+    rows = {row.address: row for row in pending.list_pending(session).rows}
+    expires = T0 + timedelta(hours=settings.invite_ttl_hours)
+    assert not rows[invited.address].is_expired(expires - timedelta(seconds=1))
+    assert rows[invited.address].is_expired(expires)
+    assert not rows[never.address].is_expired(expires)
+
+
 def test_invited_by_a_client_shows_the_clients_address(session, settings, member):  # R20 R31
     account = make_account(session, settings, name="Acme", contacts_count=2)
     client_email, friend = emails_of(session, account)

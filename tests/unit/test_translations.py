@@ -51,9 +51,9 @@ def test_translations_keep_every_placeholder(language):  # R31a
     for message in _catalogue(language):
         if not message.id or not message.string or not isinstance(message.id, str):
             continue
-        assert set(PLACEHOLDER.findall(message.id)) == set(
-            PLACEHOLDER.findall(message.string)
-        ), message.id
+        assert set(PLACEHOLDER.findall(message.id)) == set(PLACEHOLDER.findall(message.string)), (
+            message.id
+        )
         list(string.Formatter().parse(message.string))  # well-formed braces
 
 
