@@ -44,6 +44,8 @@ from portal_ui.security import check_password, hash_password, hash_token, new_to
 
 NEW_LINK_INTERVAL = timedelta(hours=1)
 _BATCH = 500  # addresses per set-based round of send_invitations
+_INVITATION = Invitation.__table__  # type: ignore[attr-defined]
+_ACTIVITY_EVENT = ActivityEvent.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,9 @@ def send_invitation(
     moment = now or utcnow()
     email = _email(session, email_id)
     account_names = _invitable(
-        email, is_activated(session, email_id), login_account_names(session, email_id)
+        email.invalid_reason,
+        is_activated(session, email_id),
+        login_account_names(session, email_id),
     )
     if isinstance(account_names, DomainError):
         raise account_names
@@ -178,12 +182,12 @@ def send_invitation(
 
 
 def _invitable(
-    email: ContactEmail, activated: bool, account_names: list[str]
+    invalid_reason: str | None, activated: bool, account_names: list[str]
 ) -> list[str] | DomainError:
     """The accounts an invitation to this address covers (R14), or why it gets none: invalid
     (R22), already active (R10), or Login on no account."""
-    if email.invalid_reason:
-        return InvalidAddress(email.invalid_reason)
+    if invalid_reason:
+        return InvalidAddress(invalid_reason)
     if activated:
         return AlreadyActive()
     return account_names or NoLoginAccess()
@@ -209,17 +213,22 @@ def send_invitations(
 ) -> SentBatch:
     """send_invitation for many addresses (a bulk update, R12): the same rules and the same
     emails, with a few set-based queries and one INSERT per table instead of a round of
-    queries and flushes per address. The caller refreshes the account roll-ups."""
+    queries and flushes per address. The caller refreshes the account roll-ups and tells the
+    pages (events topic "invitation"), as it knows the accounts already."""
     moment = now or utcnow()
     sent: dict[int, int] = {}
     refused: dict[int, DomainError] = {}
     ids = list(dict.fromkeys(email_ids))
+    # Every email shares the firm, the message, the expiry and the inviter: rendered once.
+    renderer = templates.InvitationBatch(
+        firm_name=settings.firm_name, message=message, invited_by=actor.name,
+        expires_at=moment + timedelta(hours=settings.invite_ttl_hours),
+    )  # fmt: skip
     for start in range(0, len(ids), _BATCH):
-        batch = _send_batch(session, settings, ids[start : start + _BATCH], actor, message, moment)
+        chosen = ids[start : start + _BATCH]
+        batch = _send_batch(session, settings, chosen, actor, message, moment, renderer)
         sent.update(batch.invitation_ids)
         refused.update(batch.refused)
-    if sent:
-        events.record(session, "invitation", account_ids=access.accounts_of_emails(session, sent))
     return SentBatch(sent, refused)
 
 
@@ -230,10 +239,10 @@ def _send_batch(
     actor: Actor,
     message: str,
     moment: datetime,
+    renderer: templates.InvitationBatch,
 ) -> SentBatch:
-    emails = {
-        e.id: e for e in session.scalars(select(ContactEmail).where(col(ContactEmail.id).in_(ids)))
-    }
+    query = select(ContactEmail.id, ContactEmail.address, ContactEmail.invalid_reason)
+    emails = {row.id: row for row in session.execute(query.where(col(ContactEmail.id).in_(ids)))}
     activated = set(
         session.scalars(select(PortalUser.email_id).where(col(PortalUser.email_id).in_(ids)))
     )
@@ -257,28 +266,19 @@ def _send_batch(
         if email is None:
             refused[email_id] = NotFound()
             continue
-        account_names = _invitable(email, email_id in activated, names.get(email_id, []))
+        account_names = _invitable(
+            email.invalid_reason, email_id in activated, names.get(email_id, [])
+        )
         if isinstance(account_names, DomainError):
             refused[email_id] = account_names
             continue
         token = new_token()
         link = f"{settings.public_base_url}/activate/{token}"
-        mails.append(
-            (
-                email.address,
-                templates.invitation_email(
-                    firm_name=settings.firm_name,
-                    address=email.address,
-                    account_names=account_names,
-                    message=message,
-                    link=link,
-                    expires_at=expires_at,
-                    language=languages.get(email_id, settings.firm_language),
-                    invited_by=actor.name,
-                ),
-                email_id,
-            )
+        language = languages.get(email_id, settings.firm_language)
+        mail = renderer.email(
+            address=email.address, account_names=account_names, link=link, language=language
         )
+        mails.append((email.address, mail, email_id))
         invitations.append(
             {
                 "email_id": email_id,
@@ -301,14 +301,18 @@ def _send_batch(
             history.append(
                 _event(actor, activity.INVITATION_SUPERSEDED, invitation, moment, old.id)
             )
+    session.flush()  # the superseded ones first
     outbox_ids = outbox.enqueue_many(session, settings, mails, kind="invitation", now=moment)
     for invitation, outbox_id in zip(invitations, outbox_ids, strict=True):
         invitation["outbox_id"] = outbox_id
     sent: dict[int, int] = {}
     if invitations:
-        statement = insert(Invitation).returning(Invitation.id, sort_by_parameter_order=True)
-        new_ids = list(session.scalars(statement, invitations))
-        for invitation, new_id in zip(invitations, new_ids, strict=True):
+        # Core, not the ORM's bulk INSERT: no per-row bookkeeping for rows never loaded. Ids
+        # matched by token hash, not by position (see outbox.enqueue_many).
+        statement = insert(_INVITATION).returning(_INVITATION.c.token_hash, _INVITATION.c.id)
+        ids_of = dict(session.execute(statement, invitations).tuples().all())
+        for invitation in invitations:
+            new_id = ids_of[invitation["token_hash"]]
             kind = (
                 activity.INVITATION_RESENT
                 if invitation["email_id"] in previous
@@ -317,7 +321,7 @@ def _send_batch(
             history.append(_event(actor, kind, invitation, moment, new_id))
             sent[invitation["email_id"]] = new_id
     if history:
-        session.execute(insert(ActivityEvent), history)
+        session.execute(insert(_ACTIVITY_EVENT), history)
         events.record(session, "activity")
     return SentBatch(sent, refused)
 

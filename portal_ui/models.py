@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from portal_ui.clock import utcnow
@@ -261,7 +261,8 @@ class PasswordReset(SQLModel, table=True):
 
 class OutboxMessage(SQLModel, table=True):
     """R22a: an email, committed with the change that caused it and delivered by the sender.
-    `raw` is the complete message, so a retry sends the same bytes and Message-ID."""
+    The sender builds the message from these columns (outbox.build_message), the same bytes
+    and Message-ID on every attempt."""
 
     __tablename__ = "outbox_message"
     __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
@@ -272,7 +273,11 @@ class OutboxMessage(SQLModel, table=True):
     email_id: int | None = Field(default=None, foreign_key="contact_email.id", index=True)
     subject: str
     message_id: str
-    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # The rendered parts (R19) and their language. They carry the activation link: cleared
+    # (set to "") once the message is sent or failed for good, so no token stays at rest.
+    language: str = ""
+    text_body: str = Field(default="", sa_column=Column(Text, nullable=False))
+    html_body: str = Field(default="", sa_column=Column(Text, nullable=False))
     state: str = DeliveryState.QUEUED.value
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from portal_ui import access_rows, contacts, invitations
-from portal_ui.config import Settings
+from portal_ui.config import Settings, load_settings
+from portal_ui.mail.outbox import build_message
 from portal_ui.models import Account, ContactEmail, OutboxMessage, PortalUser, TeamMember
 from tests.factories import actor_for, emails_of, make_account
 
@@ -63,14 +64,19 @@ def two_clients(
     )
 
 
-def messages_to(session: Session, address: str) -> list[EmailMessage]:
+def messages_to(
+    session: Session, address: str, settings: Settings | None = None
+) -> list[EmailMessage]:
+    """The emails queued for an address, built as the sender builds them (the settings name the
+    sender; any will do to read the content)."""
+    settings = settings or load_settings()
     query = (
         select(OutboxMessage)
         .where(OutboxMessage.to_address == address)
         .order_by(col(OutboxMessage.id))
     )
     return [
-        message_from_bytes(row.raw, policy=policy.default)  # type: ignore[misc]
+        message_from_bytes(build_message(settings, row), policy=policy.default)  # type: ignore[misc]
         for row in session.scalars(query)
     ]
 

@@ -2,10 +2,11 @@
 back-off, and records permanent refusals (R22).
 
 Delivery is at least once and, short of a crash between the server's "250" and our record of
-it, exactly once: a message is claimed (state "sending") for a lease before it is sent, its
-stored bytes are sent (the same Message-ID on every attempt), and the outcome is recorded
-right after each batch. A sender that stops mid-batch leaves its claimed messages "sending";
-once their lease runs out, any sender picks them up again.
+it, exactly once: a message is claimed (state "sending") for a lease before it is sent, it is
+built from its row (outbox.build_message: the same bytes and Message-ID on every attempt), and
+the outcome is recorded right after each batch, which also clears the bodies of the messages
+done with (they carry activation links). A sender that stops mid-batch leaves its claimed
+messages "sending"; once their lease runs out, any sender picks them up again.
 """
 
 from __future__ import annotations
@@ -29,11 +30,15 @@ from portal_ui.activity import Actor
 from portal_ui.clock import utcnow
 from portal_ui.config import Settings, SmtpTls
 from portal_ui.db import session_scope
+from portal_ui.mail.outbox import build_message
 from portal_ui.models import ActivityEvent, DeliveryState, Invitation, OutboxMessage
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 100  # messages claimed, sent on one connection, and recorded together
+BATCH_SIZE = 100  # messages claimed, sent on one connection, and recorded together, at first
+# A connection that keeps finding work doubles its batch up to this: fewer transactions per
+# message on a long queue, while a short one is still spread over every connection.
+MAX_BATCH_SIZE = 500
 CONNECTIONS = 4  # SMTP connections used at once
 LEASE = timedelta(minutes=5)  # a message "sending" for longer was left by a stopped sender
 RETRY_INTERVAL = 5.0  # seconds between looks at the queue for retries that became due
@@ -43,6 +48,8 @@ SMTP_TIMEOUT = 30.0  # seconds for connecting and for each SMTP command
 
 _T = TypeVar("_T")
 _TABLE = OutboxMessage.__table__  # type: ignore[attr-defined]
+_CLEARED = {"text_body": "", "html_body": ""}
+_ACTIVITY_EVENT = ActivityEvent.__table__  # type: ignore[attr-defined]
 
 
 class Result(Enum):
@@ -54,7 +61,7 @@ class Result(Enum):
 
 @dataclass(frozen=True)
 class Claimed:
-    """A message this sender holds the lease of."""
+    """A message this sender holds the lease of, built and ready to send."""
 
     id: int
     kind: str
@@ -73,8 +80,10 @@ class Outcome:
     undeliverable: bool = False
 
 
-def claim_due(session: Session, now: datetime, limit: int = BATCH_SIZE) -> list[Claimed]:
-    """Mark up to `limit` due messages "sending" until now + LEASE and return them.
+def claim_due(
+    session: Session, settings: Settings, now: datetime, limit: int = BATCH_SIZE
+) -> list[Claimed]:
+    """Mark up to `limit` due messages "sending" until now + LEASE and return them, built.
 
     Due: queued and next_attempt_at reached, or "sending" with its lease run out (for a
     "sending" message, next_attempt_at is the end of its lease). One UPDATE both checks and
@@ -93,12 +102,19 @@ def claim_due(session: Session, now: datetime, limit: int = BATCH_SIZE) -> list[
             OutboxMessage.to_address,
             OutboxMessage.email_id,
             OutboxMessage.attempts,
-            OutboxMessage.raw,
+            # And what build_message reads:
+            OutboxMessage.subject,
+            OutboxMessage.message_id,
+            OutboxMessage.created_at,
+            OutboxMessage.language,
+            OutboxMessage.text_body,
+            OutboxMessage.html_body,
         )
         .execution_options(synchronize_session=False)
     )
-    rows = session.execute(claim).all()
-    return sorted((Claimed(*row) for row in rows), key=lambda message: message.id)
+    rows = sorted(session.execute(claim).all(), key=lambda row: row.id)
+    built = [(row, build_message(settings, row)) for row in rows]
+    return [Claimed(r.id, r.kind, r.to_address, r.email_id, r.attempts, raw) for r, raw in built]
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -110,7 +126,8 @@ def retry_delay(attempts: int) -> timedelta:
 
 def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: datetime) -> None:
     """Write a batch's outcomes in one transaction: a few UPDATEs for the whole batch, the
-    undeliverable marks (R22), and the invitation history (R27a)."""
+    undeliverable marks (R22), and the invitation history (R27a). A message sent or failed for
+    good loses its bodies in the same UPDATE: its activation link is not kept at rest."""
     sending = DeliveryState.SENDING.value
     sent = [o.message.id for o in outcomes if o.result is Result.SENT]
     if sent:
@@ -122,26 +139,38 @@ def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: datetime
                 sent_at=now,
                 attempts=_TABLE.c.attempts + 1,
                 last_error=None,
+                **_CLEARED,
             )
         )
-    changes = [_change(o, now) for o in outcomes if o.result is not Result.SENT]
-    if changes:
-        session.execute(
-            update(_TABLE)
-            .where(_TABLE.c.id == bindparam("b_id"), _TABLE.c.state == sending)
-            .values(
-                state=bindparam("b_state"),
-                attempts=bindparam("b_attempts"),
-                next_attempt_at=bindparam("b_next"),
-                # A released message keeps the reason of its previous failure, if any.
-                last_error=func.coalesce(bindparam("b_error"), _TABLE.c.last_error),
-            ),
-            changes,
-        )
+    again = [o for o in outcomes if o.result in (Result.RETRY, Result.RELEASED)]
+    _record_changes(session, again, now, clear=False)
+    failed = [o for o in outcomes if o.result is Result.FAILED]
+    _record_changes(session, failed, now, clear=True)
     for outcome in outcomes:
         if outcome.undeliverable and outcome.message.email_id is not None:
             contacts.mark_undeliverable(session, outcome.message.email_id, outcome.error or "")
     _record_invitation_history(session, outcomes, now)
+
+
+def _record_changes(
+    session: Session, outcomes: Sequence[Outcome], now: datetime, *, clear: bool
+) -> None:
+    """One executemany UPDATE for outcomes that are not "sent"; `clear` drops the bodies."""
+    if not outcomes:
+        return
+    session.execute(
+        update(_TABLE)
+        .where(_TABLE.c.id == bindparam("b_id"), _TABLE.c.state == DeliveryState.SENDING.value)
+        .values(
+            state=bindparam("b_state"),
+            attempts=bindparam("b_attempts"),
+            next_attempt_at=bindparam("b_next"),
+            # A released message keeps the reason of its previous failure, if any.
+            last_error=func.coalesce(bindparam("b_error"), _TABLE.c.last_error),
+            **(_CLEARED if clear else {}),
+        ),
+        [_change(outcome, now) for outcome in outcomes],
+    )
 
 
 def _change(outcome: Outcome, now: datetime) -> dict[str, object]:
@@ -171,8 +200,10 @@ def _record_invitation_history(
     done = [o for o in outcomes if o.message.kind == "invitation" and o.result in final]
     if not done:
         return
+    # Found through the addresses (indexed), not outbox_id (which is not: a scan per batch).
     query = select(Invitation.outbox_id, Invitation.id).where(
-        col(Invitation.outbox_id).in_([o.message.id for o in done])
+        col(Invitation.email_id).in_(sorted({o.message.email_id or 0 for o in done})),
+        col(Invitation.outbox_id).in_([o.message.id for o in done]),
     )
     invitation_ids = {
         outbox_id: invitation_id for outbox_id, invitation_id in session.execute(query)
@@ -189,8 +220,8 @@ def _record_invitation_history(
         }
         for o in done
     ]
-    # One multi-row INSERT instead of one ORM object per message: this runs for every batch.
-    session.execute(insert(ActivityEvent), rows)
+    # One multi-row INSERT (Core: no ORM bookkeeping per row): this runs for every batch.
+    session.execute(insert(_ACTIVITY_EVENT), rows)
     events.record(session, "activity")
     email_ids = {o.message.email_id for o in done if o.message.email_id is not None}
     # Pages that show delivery states (the pending list, R22a) refresh on this.
@@ -326,21 +357,40 @@ class OutboxSender:
             self._wake.set()
 
     async def _work(self, now: datetime | None) -> int:
-        """One connection's loop: claim a batch, send it, record it, until nothing is due."""
+        """One connection's loop: claim a batch, send it, record it, until nothing is due.
+        Recording a batch and claiming the next is one transaction (one commit, not two)."""
         connection = _Connection(self._host, self._port, self._settings)
         delivered = 0
+        outcomes: list[Outcome] = []
+        sent_at = utcnow()
+        size = BATCH_SIZE
         try:
-            while not self._stopping:
+            while True:
                 moment = now or utcnow()
-                batch = await self._db(claim_due, moment, BATCH_SIZE)
+                limit = 0 if self._stopping else size
+                batch = await self._db(self._record_and_claim, outcomes, sent_at, moment, limit)
                 if not batch:
                     break
-                outcomes = await self._send_batch(connection, batch, moment)
-                await self._db(record_outcomes, outcomes, moment)
+                outcomes, sent_at = await self._send_batch(connection, batch, moment), moment
                 delivered += sum(1 for outcome in outcomes if outcome.result is Result.SENT)
+                size = min(size * 2, MAX_BATCH_SIZE)
         finally:
             await connection.close()
         return delivered
+
+    def _record_and_claim(
+        self,
+        session: Session,
+        outcomes: list[Outcome],
+        sent_at: datetime,
+        now: datetime,
+        limit: int,
+    ) -> list[Claimed]:
+        """Record the last batch's outcomes, then claim (and build, here in the database
+        thread: the event loop only sends) up to `limit` messages (none when stopping)."""
+        if outcomes:
+            record_outcomes(session, outcomes, sent_at)
+        return claim_due(session, self._settings, now, limit) if limit else []
 
     async def _send_batch(
         self, connection: _Connection, batch: list[Claimed], now: datetime
@@ -373,7 +423,7 @@ class OutboxSender:
     async def _send(
         self, connection: _Connection, smtp: aiosmtplib.SMTP, message: Claimed
     ) -> Outcome:
-        """Send one message's stored bytes and classify the server's answer."""
+        """Send one message and classify the server's answer."""
         options = []
         if not message.raw.isascii() and smtp.supports_extension("8bitmime"):
             options.append("BODY=8BITMIME")

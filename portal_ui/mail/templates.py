@@ -6,14 +6,21 @@ HTML part only through autoescaping, so it is shown as text and never interprete
 
 from __future__ import annotations
 
+import logging
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import escape
 
 from portal_ui.i18n import translator
+
+log = logging.getLogger(__name__)
 
 _env = Environment(
     loader=FileSystemLoader(Path(__file__).with_name("templates")),
@@ -22,6 +29,8 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
     keep_trailing_newline=True,
+    # The templates ship with the code: compiled once, never looked at again on disk.
+    auto_reload=False,
 )
 
 
@@ -63,6 +72,21 @@ def invitation_email(
     invited_by: str = "",
 ) -> Email:
     """R19: the firm, the personalized message as plain text, the accounts, the link, the expiry."""
+    expires = format_moment(expires_at, language)
+    shared = (firm_name, message, invited_by, expires, language)
+    return _invitation(*shared, address, account_names, link)
+
+
+def _invitation(
+    firm_name: str,
+    message: str,
+    invited_by: str,
+    expires: str,
+    language: str,
+    address: str,
+    account_names: list[str],
+    link: str,
+) -> Email:
     _ = translator(language)
     return _render(
         "invitation",
@@ -73,9 +97,93 @@ def invitation_email(
         account_names=account_names,
         message=message,
         link=link,
-        expires=format_moment(expires_at, language),
+        expires=expires,
         invited_by=invited_by,
     )
+
+
+# Where a recipient's own values go in a batch's rendered invitation (private-use characters:
+# autoescaping and str.format leave them as they are).
+_MARK = "\ue000{}\ue001"
+_MARKS = re.compile("\ue000(\\w+)\ue001")
+# Values that autoescaping changes, to check a shape against a real render.
+_SAMPLE = {"address": "o'hara&co<x>@example.com", "link": 'http://x.test/a?b=1&c="<d>"'}
+
+
+class InvitationBatch:
+    """invitation_email for many addresses that share the firm, the personalized message, the
+    expiry and the inviter (a bulk update, R12), about ten times faster than a render each.
+
+    The templates are rendered once per language and number of accounts with markers where the
+    address, the link and the account names go, and split there (a shape); each email joins the
+    pieces with its own values, escaped for the HTML part exactly as autoescaping escapes them.
+    This holds because the invitation templates only print those values (no test on them): a
+    shape is checked against a real render of sample values, and a language and number of
+    accounts whose shape differs is rendered for every email instead."""
+
+    def __init__(
+        self, *, firm_name: str, message: str, expires_at: datetime, invited_by: str = ""
+    ) -> None:
+        self._firm_name, self._message = firm_name, message
+        self._expires_at, self._invited_by = expires_at, invited_by
+        self._expires: dict[str, str] = {}
+        # A shared value holding a marker (typed on purpose) would be taken for one.
+        self._render_each = any("\ue000" in v for v in (firm_name, message, invited_by))
+
+    def email(self, *, address: str, account_names: list[str], link: str, language: str) -> Email:
+        """The invitation to one address, as invitation_email renders it."""
+        expires = self._expires.get(language)
+        if expires is None:
+            expires = self._expires[language] = format_moment(self._expires_at, language)
+        shared = (self._firm_name, self._message, self._invited_by, expires, language)
+        shape = None if self._render_each else _shape(*shared, len(account_names))
+        if shape is None:
+            return _invitation(*shared, address, account_names, link)
+        return shape.fill({"address": address, "link": link, **_names(account_names)})
+
+
+@lru_cache(maxsize=256)
+def _shape(
+    firm_name: str, message: str, invited_by: str, expires: str, language: str, count: int
+) -> _Shape | None:
+    # Cached across batches: a bulk update's chunks share their shapes.
+    shared = (firm_name, message, invited_by, expires, language)
+    marks = [_MARK.format(f"name{n}") for n in range(count)]
+    shape = _Shape(_invitation(*shared, _MARK.format("address"), marks, _MARK.format("link")))
+    names = [f"<{n}> & 'co' \"{n}\"" for n in range(count)]
+    sample = _invitation(*shared, _SAMPLE["address"], names, _SAMPLE["link"])
+    if shape.fill({**_SAMPLE, **_names(names)}) != sample:
+        log.warning("invitation shape %s differs from a render; rendering each", (language, count))
+        return None
+    return shape
+
+
+def _names(account_names: list[str]) -> dict[str, str]:
+    return {f"name{n}": name for n, name in enumerate(account_names)}
+
+
+class _Shape:
+    """A rendered email split at its markers: literal pieces, and the names of the values
+    between them."""
+
+    def __init__(self, marked: Email) -> None:
+        self._email = marked
+        self._text = _MARKS.split(marked.text)
+        self._html = _MARKS.split(marked.html)
+
+    def fill(self, values: dict[str, str]) -> Email:
+        html_values = {name: str(escape(value)) for name, value in values.items()}
+        return Email(
+            subject=self._email.subject,
+            text=_join(self._text, values.__getitem__),
+            html=_join(self._html, html_values.__getitem__),
+            language=self._email.language,
+        )
+
+
+def _join(pieces: list[str], value: Callable[[str], str]) -> str:
+    # re.split with a group: literal pieces at even places, marker names at odd places.
+    return "".join([value(piece) if n % 2 else piece for n, piece in enumerate(pieces)])
 
 
 def signup_email(

@@ -15,6 +15,7 @@ from portal_ui.bulk import BulkChoices, Choice
 from portal_ui.clock import utcnow
 from portal_ui.errors import InvalidToken
 from portal_ui.i18n import translator
+from portal_ui.mail import outbox
 from portal_ui.models import (
     NOTIFICATION_CATEGORIES,
     AccessRow,
@@ -437,9 +438,10 @@ def test_the_link_of_a_bulk_invitation_activates_every_account_it_covers(
     contact.language = "fr"
     session.commit()
     _run(session, engine, settings, member, [first, second], LOGIN_AND_INVITE)
-    raw = session.scalars(
-        select(OutboxMessage.raw).where(OutboxMessage.to_address == "shared@ex.com")
+    row = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.to_address == "shared@ex.com")
     ).one()
+    raw = outbox.build_message(settings, row)
     text = raw.decode("ascii", "replace")
     assert "Content-Language: fr" in text
     view = invitations.check_link(session, _link_in(raw).rsplit("/", 1)[1])

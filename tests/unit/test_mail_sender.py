@@ -37,6 +37,7 @@ class Recorder:
 
     def __init__(self) -> None:
         self.received: list[EmailMessage] = []
+        self.data: list[bytes] = []  # every message body sent with DATA, accepted or not
         self.rcpt_answers: dict[str, str] = {}  # address -> the answer to its RCPT TO
         self.data_answer: str | None = None  # answer every DATA with this instead of "250"
         self.drop_connections = 0  # hang up on this many DATA commands
@@ -48,6 +49,7 @@ class Recorder:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802
+        self.data.append(envelope.content)
         if self.drop_connections:
             self.drop_connections -= 1
             server.transport.close()
@@ -164,6 +166,42 @@ async def test_a_temporary_refusal_keeps_the_message_queued_with_back_off(
     assert invalid_reason(engine, email) is None
 
 
+async def test_a_retry_sends_the_very_same_message(engine, session, settings, sender, smtp_server):
+    # R22a: the message is built from its row on every attempt: same bytes, same Message-ID.
+    [email] = invite(session, settings)
+    smtp_server.recorder.data_answer = "451 4.3.0 Try again later"
+    assert await sender.deliver_due(now=T0) == 0
+    smtp_server.recorder.data_answer = None
+
+    assert await sender.deliver_due(now=T0 + timedelta(hours=1)) == 1
+
+    refused, accepted = smtp_server.recorder.data
+    assert refused == accepted
+    [received] = smtp_server.recorder.received_by(email.address)
+    assert received["Message-ID"] == outbox_of(engine, email).message_id
+
+
+async def test_the_bodies_and_their_link_are_kept_only_until_sent_or_failed_for_good(
+    engine, session, settings, sender, smtp_server
+):
+    # R22a R15: the bodies carry the activation link; a message done with keeps none at rest.
+    sent, retried, refused = invite(session, settings, count=3)
+    smtp_server.recorder.rcpt_answers[retried.address] = "451 4.7.1 Greylisted"
+    smtp_server.recorder.rcpt_answers[refused.address] = "550 5.1.1 User unknown"
+
+    assert await sender.deliver_due(now=T0) == 1
+
+    waiting = outbox_of(engine, retried)
+    assert waiting.state == DeliveryState.QUEUED
+    assert "/activate/" in waiting.text_body and "/activate/" in waiting.html_body
+    for done, state in ((sent, DeliveryState.SENT), (refused, DeliveryState.FAILED)):
+        row = outbox_of(engine, done)
+        assert (row.state, row.text_body, row.html_body) == (state, "", "")
+        assert row.subject and row.message_id  # what the pending list and history show
+    [received] = smtp_server.recorder.received_by(sent.address)
+    assert "/activate/" in received.get_body(preferencelist=("plain",)).get_content()
+
+
 async def test_messages_wait_while_the_server_is_down_and_none_is_lost(engine, session, settings):
     # R22a: connection refused is a temporary failure.
     emails = invite(session, settings, count=3)
@@ -247,7 +285,7 @@ async def test_a_restart_resumes_what_a_stopped_sender_left_without_resending(
     assert await sender.deliver_due(now=T0) == 1
     left = invite(session, settings, count=2)
     with Session(engine) as crashed:  # a sender claims a batch, then its process dies
-        assert len(claim_due(crashed, T0)) == 2
+        assert len(claim_due(crashed, settings, T0)) == 2
         crashed.commit()
     assert {outbox_of(engine, email).state for email in left} == {DeliveryState.SENDING}
 

@@ -49,7 +49,7 @@ def send_invitation(session, settings, message: str = "", language: str | None =
     )  # fmt: skip
     session.commit()
     row = session.get(OutboxMessage, issued.invitation.outbox_id)
-    return issued, email, parse(row.raw)
+    return issued, email, parse(outbox.build_message(settings, row))
 
 
 def test_the_invitation_names_the_firm_the_accounts_the_link_and_the_expiry(session, settings):
@@ -104,7 +104,9 @@ def test_the_invitation_is_in_the_contact_language(session, settings):
     assert templates.format_moment(issued.invitation.expires_at, "fr") in html
 
 
-def test_a_firm_name_with_accents_and_quotes_stays_whole_in_the_sender_and_subject(tmp_path):
+def test_a_firm_name_with_accents_and_quotes_stays_whole_in_the_sender_and_subject(
+    session, tmp_path
+):
     # R19: the firm is named correctly whatever its name holds.
     settings = load_settings(
         database_url=f"sqlite:///{tmp_path / 'p.db'}", firm_name='Société "Dupont", Associés'
@@ -113,7 +115,8 @@ def test_a_firm_name_with_accents_and_quotes_stays_whole_in_the_sender_and_subje
         firm_name=settings.firm_name, address="a@example.com", link="http://portal.test/r/1",
         expires_at=T0, language="fr",
     )  # fmt: skip
-    message = parse(outbox.build_message(settings, "a@example.com", email, T0).as_bytes())
+    row = outbox.enqueue(session, settings, to="a@example.com", email=email, kind="reset", now=T0)
+    message = parse(outbox.build_message(settings, row))
 
     assert parseaddr(str(message["From"])) == (settings.firm_name, settings.mail_from)
     assert settings.firm_name in str(message["Subject"])
@@ -178,3 +181,56 @@ def test_each_email_speaks_its_reader_language():
         assert f'<html lang="{language}">' in email.html
         assert email.language == language
         assert templates.format_moment(T0, language) in email.text
+
+
+def test_a_bulk_update_renders_each_invitation_as_a_single_send_would():
+    # R12 R19: the batch renderer (rendered once, filled per address) writes the same emails,
+    # escaping in the HTML part exactly as the template does.
+    expires_at = T0 + timedelta(days=7)
+    shared = {"firm_name": 'Dupont & "Fils" <SA>', "message": HOSTILE, "invited_by": "Al <a>"}
+    batch = templates.InvitationBatch(**shared, expires_at=expires_at)
+    recipients = [
+        ("o'hara&co@example.com", ["Alpha & Sons"], "http://portal.test/activate/a?x=1&y=<2>"),
+        ("b@example.com", ["<b>Beta</b>", "Gamma 'G'"], "http://portal.test/activate/b"),
+        ("c@example.com", [], "http://portal.test/activate/c"),
+        ("d@example.com", ["Delta"], "http://portal.test/activate/d"),
+    ]
+    for language in ("en", "fr", "es", "it"):
+        for address, names, link in recipients:
+            expected = templates.invitation_email(
+                **shared, address=address, account_names=names, link=link,
+                expires_at=expires_at, language=language,
+            )  # fmt: skip
+            email = batch.email(address=address, account_names=names, link=link, language=language)
+            assert email == expected
+
+
+def test_a_typed_marker_character_cannot_mix_up_the_emails_of_a_bulk_update():
+    # R12 R19: the batch renderer's markers are private-use characters; typed ones stay text.
+    marker = "\ue000link\ue001 \ue000address\ue001"
+    batch = templates.InvitationBatch(firm_name="F", message=marker, expires_at=T0)
+    email = batch.email(
+        address="a@example.com", account_names=["A"], link="http://l/1", language="en"
+    )
+
+    assert marker in email.text
+    assert email.text.count("http://l/1") == 1
+
+
+def test_a_message_reads_back_exactly_whatever_its_parts_hold(session, settings):
+    # R19 R22a: accents, long lines, CRLF, a line like a MIME boundary: the parts read back as
+    # written (line breaks as LF) and every line stays within the 998 characters of RFC 5322.
+    text = "Héllo\r\n--=_ not a boundary\r" + "x" * 1500 + "\n-- \nfin"
+    html = "<p>" + "y" * 1200 + "</p>\n<p>=_ ==</p>"
+    email = templates.Email(subject="Café " * 30, text=text, html=html, language="fr")
+    row = outbox.enqueue(session, settings, to="a@example.com", email=email, kind="test", now=T0)
+
+    raw = outbox.build_message(settings, row)
+    message = parse(raw)
+
+    assert raw == outbox.build_message(settings, row)
+    assert parts(message) == (text.replace("\r\n", "\n").replace("\r", "\n"), html)
+    assert str(message["Subject"]) == ("Café " * 30).strip()
+    assert message["Content-Language"] == "fr"
+    assert all(len(line) <= 998 for line in raw.split(b"\n"))
+    assert not message.defects and not any(part.defects for part in message.walk())
