@@ -1,5 +1,7 @@
 """A first journey through the services: Login on with Send, then activation."""
 
+from sqlmodel import select
+
 from portal_ui import access_rows, invitations
 from portal_ui.models import Account, AccountStatus, OutboxMessage
 from tests.factories import actor_for, emails_of, make_account, make_member
@@ -14,7 +16,7 @@ def test_send_then_activate_turns_the_account_activated(session, settings):  # R
     )
     session.commit()
     assert session.get(Account, account.id).status == AccountStatus.PENDING
-    assert session.query(OutboxMessage).count() == 1
+    assert len(session.exec(select(OutboxMessage)).all()) == 1
     token = issued.link.rsplit("/", 1)[1]
     view = invitations.check_link(session, token)
     assert view.address == email.address
