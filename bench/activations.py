@@ -177,7 +177,7 @@ class Paging:
     def click(self, deadline: float) -> None:
         direction, expected = ("next", self.ids[1]) if self._forward else ("prev", self.ids[0])
         try:
-            self.samples.append(click_ms(self.page, direction, expected))
+            self.samples.append(click_ms(self.page, direction, expected, wait_s=TIMEOUT))
             self._forward = not self._forward
         except PlaywrightError:
             self.reloads += 1
@@ -189,7 +189,7 @@ class Paging:
         while time.perf_counter() < deadline:
             try:
                 self.page.wait_for_load_state()
-                jump(self.page, 1, self.ids[0])
+                jump(self.page, 1, self.ids[0], wait_s=TIMEOUT)
                 return
             except PlaywrightError:
                 time.sleep(0.5)

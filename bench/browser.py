@@ -27,7 +27,7 @@ const until = (test, what) => new Promise((resolve, reject) => {
   const timer = setTimeout(() => {
     observer.disconnect();
     reject(new Error(what + ' never came; the first row is ' + firstLink()));
-  }, 120000);
+  }, waitMs);
   const check = () => {
     if (!test()) return;
     observer.disconnect();
@@ -43,7 +43,7 @@ const arrival = (expected) => until(() => firstLink() === expected, 'rows of ' +
 """.replace("TABLE", TABLE)
 
 CLICK_JS = (
-    "async ([direction, expected]) => {"
+    "async ([direction, expected, waitMs]) => {"
     + _ARRIVAL
     + """
   const label = direction === 'next' ? 'Next page' : 'Previous page';
@@ -58,7 +58,7 @@ CLICK_JS = (
 )
 
 JUMP_JS = (
-    "async ([number, expected]) => {"
+    "async ([number, expected, waitMs]) => {"
     + _ARRIVAL
     + """
   await until(() => firstLink() !== null, 'the table');
@@ -71,7 +71,7 @@ JUMP_JS = (
 
 # Installed before any page script: records when the first row (of EXPECTED) is on screen.
 _FIRST_ROWS_INIT = (
-    "(() => { const expected = EXPECTED;"
+    "(() => { const expected = EXPECTED; const waitMs = 60000;"
     + _ARRIVAL
     + """
   arrival(expected).then(() => { window.__rowsAt = performance.now(); });
@@ -88,14 +88,16 @@ def profile_href(account_id: int) -> str:
     return f"/clients/{account_id}/info"
 
 
-def click_ms(page: Any, direction: str, expected_id: int) -> float:
-    """Click the table's next or previous page button; ms until the expected rows show."""
-    return float(page.evaluate(CLICK_JS, [direction, profile_href(expected_id)]))
+def click_ms(page: Any, direction: str, expected_id: int, wait_s: float = 30) -> float:
+    """Click the table's next or previous page button; ms until the expected rows show (an
+    error after `wait_s` seconds)."""
+    arguments = [direction, profile_href(expected_id), wait_s * 1000]
+    return float(page.evaluate(CLICK_JS, arguments))
 
 
-def jump(page: Any, number: int, expected_id: int) -> None:
+def jump(page: Any, number: int, expected_id: int, wait_s: float = 30) -> None:
     """Go to a page (1-based) without a click, to stand next to the page to measure."""
-    page.evaluate(JUMP_JS, [number, profile_href(expected_id)])
+    page.evaluate(JUMP_JS, [number, profile_href(expected_id), wait_s * 1000])
 
 
 def new_context(run: Run) -> Any:

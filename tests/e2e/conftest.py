@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -129,7 +130,9 @@ class Portal:
         page.get_by_label("Email").fill(STAFF_EMAIL)
         page.get_by_label("Password").fill(STAFF_PASSWORD)
         page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(f"**{next_path.split('?')[0]}*")
+        # A glob on the path would also match /login?next=<path>: wait for the path itself.
+        target = next_path.split("?")[0]
+        page.wait_for_url(lambda url: urlsplit(url).path == target)
 
 
 Arrange = Callable[[Session, Settings], object]
