@@ -42,10 +42,12 @@ _ACTIVITY_EVENT = ActivityEvent.__table__  # type: ignore[attr-defined]
 JOB_KIND = "edit_access"
 # R13: a bulk update does not re-invite an address invited this recently (Resend is explicit).
 RECENT_INVITATION = timedelta(hours=24)
-DEFAULT_CHUNK = 500
-# Queueing an invitation no longer builds its message (the sender does): a chunk of 500
-# accounts with its ~1,000 invitations holds SQLite's write lock for about 0.3 s here.
-INVITING_CHUNK = 500
+# Accounts per transaction. Queueing an invitation no longer builds its message (the sender
+# does), so a chunk of 1,000 accounts with its ~2,000 invitations holds SQLite's write lock
+# for about 0.5 s here (100 accounts used to hold it 1.3 s); fewer, larger transactions also
+# write far fewer pages to the WAL (10,000 accounts: 4.7 s instead of 5.3 s with 500).
+DEFAULT_CHUNK = 1000
+INVITING_CHUNK = 1000
 # The report keeps this many errors in full; `errors_total` counts them all.
 MAX_REPORTED_ERRORS = 500
 REPORT_LINK = "/clients/accounts"

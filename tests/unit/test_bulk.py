@@ -453,6 +453,20 @@ def test_the_link_of_a_bulk_invitation_activates_every_account_it_covers(
     assert history == [activity.INVITATION_SENT]
 
 
+def test_each_bulk_invitation_points_at_the_email_that_carries_its_own_link(
+    session, engine, settings, member
+):  # R14 R22a: the pending list shows each invitation's delivery state through this link
+    accounts = [make_account(session, settings, contacts_count=3) for _ in range(3)]
+    _run(session, engine, settings, member, accounts, LOGIN_AND_INVITE)
+    sent = list(session.scalars(select(Invitation)))
+    assert len(sent) == 9
+    for invitation in sent:
+        row = session.get(OutboxMessage, invitation.outbox_id)
+        assert row.to_address == invitation.address and row.email_id == invitation.email_id
+        token = _link_in(outbox.build_message(settings, row)).rsplit("/", 1)[1]
+        assert invitations.check_link(session, token).invitation_id == invitation.id
+
+
 def test_a_bulk_invitation_supersedes_an_older_one_and_says_so(
     session, engine, settings, member
 ):  # R14 R27a

@@ -285,7 +285,7 @@ async def test_a_restart_resumes_what_a_stopped_sender_left_without_resending(
     assert await sender.deliver_due(now=T0) == 1
     left = invite(session, settings, count=2)
     with Session(engine) as crashed:  # a sender claims a batch, then its process dies
-        assert len(claim_due(crashed, settings, T0)) == 2
+        assert len(claim_due(crashed, T0)) == 2
         crashed.commit()
     assert {outbox_of(engine, email).state for email in left} == {DeliveryState.SENDING}
 
