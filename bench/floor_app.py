@@ -29,7 +29,7 @@ class MemoryTable(AccountsList):
     def __init__(self, sort: str, total: int, pages: dict[str, list[dict]], start: int) -> None:
         super().__init__(0, AccountFilter(), sort, False)
         self.pages, self.total, self.page = pages, total, start
-        self._table(hidden=[])
+        self.build_table(hidden=[])
         self.table.rows = pages.get(str(start), [])
         self.table.pagination = self.pagination()
 

@@ -65,7 +65,7 @@ def url_query(view: View) -> str:
 def prepare(run: Run) -> tuple[list[Target], list[PageOf], dict[str, Any]]:
     """The pages to measure, those with a single page (nothing to click), and the floor
     app's rows: for each target, its page and the one the click starts from."""
-    from pages.accounts import _row  # the page's own row formatting
+    from pages.accounts import account_cells  # the page's own row formatting
 
     engine = make_engine(db_url(run.seeded()))
     now = utcnow()
@@ -87,14 +87,14 @@ def prepare(run: Run) -> tuple[list[Target], list[PageOf], dict[str, Any]]:
                         "total": page.total,
                         "start": start + 1,
                         "pages": {
-                            str(start + 1): [_row(row) for row in start_rows],
-                            str(page.number + 1): [_row(row) for row in target_rows],
+                            str(start + 1): [account_cells(row) for row in start_rows],
+                            str(page.number + 1): [account_cells(row) for row in target_rows],
                         },
                     }
             first = page_rows(session, views(run.quick)[0], 0, now)
     finally:
         engine.dispose()
-    data = {"views": floor_views, "static": {"rows": [_row(row) for row in first]}}
+    data = {"views": floor_views, "static": {"rows": [account_cells(row) for row in first]}}
     return targets, single, data
 
 

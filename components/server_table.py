@@ -3,6 +3,7 @@ multiple selection, named checkboxes, and only the latest page load shown."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -12,6 +13,8 @@ from portal_ui.i18n import _
 
 ROWS_PER_PAGE = 25
 ROWS_PER_PAGE_OPTIONS = [10, 25, 50, 100]
+# Seconds a page may take before the table shows its loading bar.
+LOADING_DELAY = 0.2
 
 NO_DATA = """
 <div class="w-full flex items-center justify-center gap-2 py-8 text-gray-700">
@@ -133,8 +136,13 @@ class ServerTableList:
         """Fetch the current page from the database (paging is the database's, R24)."""
         self.loads += 1
         mine = self.loads
-        self.table.props["loading"] = True
-        found = await self.fetch((self.page - 1) * self.rows_per_page, self.rows_per_page)
+        # Show the loading bar only if the page is slow to come: set at once, it would send
+        # (and Vue would draw) the whole table one extra time for every page change.
+        slow = asyncio.get_running_loop().call_later(LOADING_DELAY, self._show_loading, mine)
+        try:
+            found = await self.fetch((self.page - 1) * self.rows_per_page, self.rows_per_page)
+        finally:
+            slow.cancel()
         if mine != self.loads:
             return  # a newer request (sort, page, filter, live change) answers instead
         last_page = max(1, -(-found.total // self.rows_per_page))
@@ -146,7 +154,12 @@ class ServerTableList:
         self.table.rows = [self.table_row(row) for row in found.rows]
         self.table.pagination = self.pagination()
         self.loaded()
-        self.table.props["loading"] = False
+        if self.table.props.get("loading"):
+            self.table.props["loading"] = False
+
+    def _show_loading(self, load: int) -> None:
+        if load == self.loads:
+            self.table.props["loading"] = True
 
     async def requested(self, event: Any) -> None:
         """Quasar asks for another page, page size or sort order (server-side mode)."""

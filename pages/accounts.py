@@ -138,7 +138,8 @@ _LAST_LOGIN_CELL = """
 """
 
 
-def _row(row: AccountRow) -> dict[str, Any]:
+def account_cells(row: AccountRow) -> dict[str, Any]:
+    """One account as the table's cells and slots read it."""
     if row.last_login_at:
         last_login = short_date(row.last_login_at)
     else:
@@ -195,7 +196,7 @@ class AccountsList(ServerTableList):
             self._column_chooser(hidden)
             self._more_actions()
         self.progress = bulk_edit_dialog.BulkProgress()
-        self._table(hidden)
+        self.build_table(hidden)
         await self.load()
         live.on_change(lambda change: change.topic == "account", self.load)
 
@@ -260,7 +261,7 @@ class AccountsList(ServerTableList):
                 self.edit_hint = ui.item_label(_("Select accounts first")).props("caption")
             self.edit_item.classes("text-gray-900")
 
-    def _table(self, hidden: list[str]) -> None:
+    def build_table(self, hidden: list[str]) -> None:
         self.make_table(
             _columns(),
             selection_column="name",
@@ -326,7 +327,7 @@ class AccountsList(ServerTableList):
         )
 
     def table_row(self, row: AccountRow) -> dict[str, Any]:
-        return _row(row)
+        return account_cells(row)
 
     def loaded(self) -> None:
         if self.all_matching is not None:
@@ -337,8 +338,10 @@ class AccountsList(ServerTableList):
 
     def sort_requested(self, sort_by: str | None, descending: bool) -> None:
         sort = sort_by or "name"
-        self.sort = sort if sort in SORTABLE else "name"
-        self.descending = descending
+        sort = sort if sort in SORTABLE else "name"
+        if (sort, descending) == (self.sort, self.descending):
+            return  # another page, same order: the URL stays (one message less per click)
+        self.sort, self.descending = sort, descending
         self._show_filter_in_url()
 
     def selection_changed(self, _event: Any = None) -> None:

@@ -150,6 +150,22 @@ async def test_filter_is_written_in_the_address_bar(user: User, population: None
     assert addresses[-1] == "/clients/accounts?status=pending"
 
 
+async def test_the_sort_is_written_in_the_address_bar_and_a_page_change_keeps_it(
+    user: User, population: None
+) -> None:  # R24
+    await sign_in(user, "/clients/accounts")
+    addresses: list[str] = []
+    user.navigate.history.replace = addresses.append  # the browser's address bar
+    by_contacts = {"sortBy": "contacts", "descending": True, "page": 1, "rowsPerPage": 2}
+    user.find(ui.table).trigger("request", {"pagination": by_contacts})
+    await eventually(lambda: table(user).pagination.get("sortBy") == "contacts")
+    assert addresses == ["/clients/accounts?sort=contacts&desc=1"]
+    user.find(ui.table).trigger("request", {"pagination": {**by_contacts, "page": 2}})
+    await eventually(lambda: table(user).pagination.get("page") == 2)
+    assert addresses == ["/clients/accounts?sort=contacts&desc=1"]
+    assert table(user).props.get("loading") in (None, False)
+
+
 async def test_a_bookmarked_filter_opens_filtered(user: User, population: None) -> None:  # R24
     await sign_in(user, "/clients/accounts?last_login=offline&q=bakery")
     assert names(user) == ["Offline Bakery"]
