@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from portal_ui.accounts import AccountFilter, AccountRow, list_accounts
-from portal_ui.models import AccountStatus
+from portal_ui.models import Account, AccountStatus
 
 PAGE_SIZE = 25
 SEARCH_WORD = "kowalski"  # a surname of the synthetic data: in names and addresses
@@ -47,6 +48,7 @@ class PageOf:
     total: int
     names: tuple[str, ...]
     ids: tuple[int, ...]
+    accounts: int = 0  # the highest account id, as the service estimates the number of accounts
 
     @property
     def label(self) -> str:
@@ -68,6 +70,7 @@ def pages_of(session: Session, view: View, now: datetime, quick: bool = False) -
     wanted = [("first", 0), ("middle", last // 2), ("last", last)]
     if quick:
         wanted = [wanted[0], wanted[2]]
+    accounts = session.scalar(select(func.max(Account.id))) or 0
     found = []
     for where, number in wanted:
         page = list_accounts(
@@ -75,7 +78,7 @@ def pages_of(session: Session, view: View, now: datetime, quick: bool = False) -
         )
         names = tuple(row.name for row in page.rows)
         ids = tuple(row.id for row in page.rows)
-        found.append(PageOf(view, where, number, page.total, names, ids))
+        found.append(PageOf(view, where, number, page.total, names, ids, accounts))
     return found
 
 
@@ -109,6 +112,9 @@ _ORDER = {
     "last_login": "a.last_login_at IS NULL, a.last_login_at, a.id",
 }
 
+# The search index (migration 0002): the accounts whose text contains a phrase.
+_MATCHES = "SELECT rowid FROM account_fts WHERE account_fts MATCH ?"
+
 
 def _where(view: View, now: datetime) -> tuple[str, list[object]]:
     """The WHERE clause of a view, written by hand (dates as SQLAlchemy stores them)."""
@@ -121,22 +127,42 @@ def _where(view: View, now: datetime) -> tuple[str, list[object]]:
         return "a.search_text LIKE ? ESCAPE '/'", [f"%{flt.search.lower()}%"]
     if flt.last_login == "7d":
         return "a.last_login_at >= ?", [_stamp(now - timedelta(days=7))]
-    return "1", []
+    return "", []
 
 
 def _stamp(moment: datetime) -> str:
     return moment.replace(tzinfo=None).isoformat(sep=" ")
 
 
-def floor_sql(view: View, scan: bool = False) -> str:
-    """`scan`: read every match and sort them (NOT INDEXED) rather than walk the sort's index
-    testing each account, the faster way for a search's pages far down the list."""
-    where, _ = _where(view, datetime.now())
-    source = "account a NOT INDEXED" if scan else "account a"
+def floor_sql(view: View) -> str:
+    """The page and, in a column, the total: the rows by walking the sort's index."""
+    condition, _ = _where(view, datetime.now())
+    # No WHERE at all when nothing is filtered: SQLite then counts the table without reading
+    # its rows one by one.
+    where = f"WHERE {condition}" if condition else ""
     return (
-        f"SELECT {_COLUMNS}, (SELECT count(*) FROM account a WHERE {where}) AS total "
-        f"FROM {source} WHERE {where} ORDER BY {_ORDER[view.sort]} LIMIT ? OFFSET ?"
+        f"SELECT {_COLUMNS}, (SELECT count(*) FROM account a {where}) AS total "
+        f"FROM account a {where} ORDER BY {_ORDER[view.sort]} LIMIT ? OFFSET ?"
     )
+
+
+def floor_search_sql(view: View, walk: bool) -> str:
+    """A search's page and total, both from the trigram index: the total counted in the index
+    alone; the page either by walking the name index testing LIKE (near the top of a common
+    word), or by reading the matches and sorting them, then the page's columns."""
+    total = "(SELECT count(*) FROM account_fts WHERE account_fts MATCH ?) AS total"
+    order = _ORDER[view.sort]
+    if walk:
+        return (
+            f"SELECT {_COLUMNS}, {total} FROM account a WHERE a.search_text LIKE ? ESCAPE '/' "
+            f"ORDER BY {order} LIMIT ? OFFSET ?"
+        )
+    unindexed = ", ".join(f"+{term.replace('a.', 'b.')}" for term in order.split(", "))
+    page = (
+        f"SELECT b.id FROM account b WHERE b.id IN ({_MATCHES}) "
+        f"ORDER BY {unindexed} LIMIT ? OFFSET ?"
+    )
+    return f"SELECT {_COLUMNS}, {total} FROM account a WHERE a.id IN ({page}) ORDER BY {order}"
 
 
 def floor_connection(path: Path) -> sqlite3.Connection:
@@ -147,12 +173,18 @@ def floor_connection(path: Path) -> sqlite3.Connection:
 
 def floor_page(connection: sqlite3.Connection, page: PageOf, now: datetime) -> list[str]:
     """The same rows (and the total) by one hand-written query."""
-    _, parameters = _where(page.view, now)
-    # A search matches a few accounts scattered along the name order: past a quarter of them,
-    # one scan and a sort beats walking the index (as the service decides, accounts.py).
-    scan = bool(page.view.filter.search) and 4 * (page.offset + PAGE_SIZE) > page.total
-    # The WHERE appears twice: in the count and in the page.
-    rows = connection.execute(
-        floor_sql(page.view, scan), [*parameters, *parameters, PAGE_SIZE, page.offset]
-    ).fetchall()
+    search = page.view.filter.search
+    if not search:
+        _, parameters = _where(page.view, now)
+        # The WHERE appears twice: in the count and in the page.
+        sql, arguments = floor_sql(page.view), [*parameters, *parameters]
+    else:
+        phrase = '"' + search.lower().replace('"', '""') + '"'
+        # As the service decides (accounts._walks_the_sort_index): walk while it reads fewer
+        # accounts than there are matches to sort.
+        walk = (page.offset + PAGE_SIZE) * page.accounts <= page.total * page.total
+        pattern = f"%{search.lower()}%"
+        sql = floor_search_sql(page.view, walk)
+        arguments = [phrase, pattern] if walk else [phrase, phrase]
+    rows = connection.execute(sql, [*arguments, PAGE_SIZE, page.offset]).fetchall()
     return [row[1] for row in rows]

@@ -15,7 +15,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, SQLModel
 
-from portal_ui import access, access_rows, contacts, invitations, staff
+from portal_ui import access, access_rows, contacts, db, invitations, staff
 from portal_ui.activity import Actor
 from portal_ui.clock import utcnow
 from portal_ui.config import Settings
@@ -385,7 +385,7 @@ def seed_accounts(
         raise ValueError("count must not be negative")
     created_staff = _ensure_team_members(session)
     firm = _SyntheticFirm(session, settings, seed, now or utcnow())
-    with _large_page_cache(session):
+    with _large_page_cache(session), db.search_index_rebuilt_after(session):
         for start in range(0, count, BATCH_ACCOUNTS):
             firm.build(min(BATCH_ACCOUNTS, count - start))
             firm.write()

@@ -4,6 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import portal_ui.models  # noqa: F401  (registers the tables)
+from portal_ui.db import include_name
 
 target_metadata = SQLModel.metadata
 
@@ -15,6 +16,7 @@ def run_migrations_online() -> None:
             connection=connection,
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -395,3 +395,97 @@ def test_the_migrated_schema_has_the_last_login_sort_indexes(tmp_path):  # R24
         )
     migrated.dispose()
     assert {"ix_account_last_login_asc", "ix_account_last_login_desc"} <= names
+
+
+def _search_statements(engine, session, term: str) -> tuple[list[str], list[str]]:
+    """The names a search finds and the SQL it ran."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        names = _filtered(session, search=term)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return names, statements
+
+
+def test_a_search_of_three_letters_or_more_reads_the_trigram_index(session, engine):  # R24
+    contacts.create_account(session, "Harbour Bakery")
+    contacts.create_account(session, "Bake Off Ltd")
+    session.commit()
+    names, statements = _search_statements(engine, session, "Bakery")
+    assert names == ["Harbour Bakery"]
+    assert any("MATCH" in statement for statement in statements)
+    # Shorter terms cannot be found by trigrams: LIKE, as without the index.
+    names, statements = _search_statements(engine, session, "ry")
+    assert names == ["Harbour Bakery"]
+    assert not any("MATCH" in statement for statement in statements)
+
+
+def test_the_search_index_follows_every_change_of_the_search_text(session, settings):  # R24
+    account = contacts.create_account(session, "Harbour Bakery")
+    contact = contacts.create_contact(session, settings, "Zelda Quartermain", addresses=[])
+    contacts.link_contact(session, account.id, contact.id)
+    session.commit()
+    assert _filtered(session, search="quartermain") == ["Harbour Bakery"]
+    contacts.rename_contact(session, contact.id, "Zelda Winterbottom")
+    contacts.rename_account(session, account.id, "Harbour Patisserie")
+    session.commit()
+    assert _filtered(session, search="quartermain") == []
+    assert _filtered(session, search="bakery") == []
+    assert _filtered(session, search="winterbottom") == ["Harbour Patisserie"]
+    assert _filtered(session, search="patisserie") == ["Harbour Patisserie"]
+    gone = contacts.create_account(session, "Harbour Florist")
+    session.commit()
+    assert accounts.count_accounts(session, AccountFilter(search="harbour")) == 2
+    session.delete(gone)
+    session.commit()
+    assert _filtered(session, search="harbour") == ["Harbour Patisserie"]
+
+
+@pytest.mark.parametrize("term", ['O"Neil', "o*ne", "(o'n", "AND o", "ne-il", "NEAR(x"])
+def test_search_terms_are_plain_text_not_index_syntax(session, term):  # R24
+    wanted = contacts.create_account(session, f"Studio {term} Ltd")
+    contacts.create_account(session, "Studio Oneil Ltd")
+    session.commit()
+    found = accounts.list_accounts(session, AccountFilter(search=term))
+    assert [row.id for row in found.rows] == [wanted.id]
+    assert found.total == 1
+
+
+def test_a_database_without_the_search_index_searches_with_like(tmp_path):  # R24
+    from alembic import command
+    from sqlmodel import Session
+
+    from portal_ui.db import alembic_config
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    command.upgrade(alembic_config(engine), "0001")
+    with Session(engine) as session:
+        contacts.create_account(session, "Harbour Bakery")
+        session.commit()
+        assert _filtered(session, search="bakery") == ["Harbour Bakery"]
+    engine.dispose()
+
+
+def test_seeded_accounts_are_in_the_search_index_and_later_changes_too(
+    session, settings, engine
+):  # R24: the seed fills the index in one pass, then the triggers take over again
+    from portal_ui import seed
+
+    seed.seed_accounts(session, settings, 40, seed=5, now=NOW)
+    session.commit()
+    texts = {id_: text for id_, text in session.execute(select(Account.id, Account.search_text))}
+    for word in {text.split()[1] for text in texts.values()}:
+        wanted = sorted(account_id for account_id, text in texts.items() if word in text)
+        assert accounts.matching_ids(session, AccountFilter(search=word)) == wanted, word
+    contacts.create_account(session, "Zebulon Quux")
+    session.commit()
+    assert _filtered(session, search="zebulon q") == ["Zebulon Quux"]
+    with engine.connect() as connection:  # raises if the index and the accounts differ
+        connection.exec_driver_sql(
+            "INSERT INTO account_fts(account_fts, rank) VALUES ('integrity-check', 1)"
+        )
