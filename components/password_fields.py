@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from nicegui import ui
+from nicegui import run, ui
 
 from portal_ui.i18n import N_, _
 from portal_ui.security import (
@@ -38,7 +39,7 @@ _LOOKS = {
 
 
 class PasswordFields:
-    """The two fields and the rule list; `problems()` says what still blocks submitting."""
+    """The two fields and the rule list; `submit()` checks them and saves the password."""
 
     def __init__(self, address: str, on_submit: Handler | None = None) -> None:
         self.address = address
@@ -57,9 +58,11 @@ class PasswordFields:
                     icon = ui.icon("radio_button_unchecked", size="1.1rem")
                     label = ui.label(_(text))
                 self._rules[problem] = (icon, label, item)
+        # Each keystroke starts a check; only the latest one's answer is shown.
+        self._checks = 0
         self.password.on_value_change(self._refresh)
         self.confirm.on_value_change(self._refresh)
-        self._refresh()
+        self._show("", "", set())
 
     @staticmethod
     def _field(label: str, marker: str, on_submit: Handler | None) -> ui.input:
@@ -69,10 +72,14 @@ class PasswordFields:
             field.on("keydown.enter", on_submit)
         return field
 
-    def problems(self) -> list[str]:
-        """R17's broken rules and a mismatch, as message ids (empty: ready to submit)."""
-        found = password_problems(self.password.value or "", self.address)
-        if (self.password.value or "") != (self.confirm.value or ""):
+    async def problems(self, typed: str, confirmed: str) -> list[str]:
+        """R17's broken rules and a mismatch, as message ids (empty: ready to submit). zxcvbn
+        takes up to ~15 ms of pure Python a call: in a worker thread, not on the event loop that
+        serves every page (bench/README.md, "Activations")."""
+        found = await run.io_bound(password_problems, typed, self.address)
+        if found is None:  # NiceGUI runs nothing once the app is stopping
+            raise asyncio.CancelledError()
+        if typed != confirmed:
             found.append(MISMATCH)
         return found
 
@@ -89,7 +96,9 @@ class PasswordFields:
         if throttle.blocked(key):
             error.set_text(_("Too many attempts. Please wait and try again later."))
             return None
-        problems = self.problems()
+        # The password checked is the one saved, even if the fields change meanwhile.
+        typed = self.password.value or ""
+        problems = await self.problems(typed, self.confirm.value or "")
         if problems:
             error.set_text(" ".join(_(problem) for problem in problems))
             return None
@@ -97,7 +106,7 @@ class PasswordFields:
         if button is not None:
             button.props("loading")
         try:
-            saved = await save(self.password.value or "")
+            saved = await save(typed)
         except PasswordRejected as rejected:
             throttle.fail(key)
             error.set_text(_(rejected.reason))
@@ -108,9 +117,15 @@ class PasswordFields:
         throttle.reset(key)
         return saved
 
-    def _refresh(self) -> None:
+    async def _refresh(self) -> None:
+        self._checks += 1
+        check = self._checks
         typed, confirmed = self.password.value or "", self.confirm.value or ""
-        broken = set(self.problems())
+        broken = set(await self.problems(typed, confirmed))
+        if check == self._checks:  # otherwise a later keystroke's check shows its own answer
+            self._show(typed, confirmed, broken)
+
+    def _show(self, typed: str, confirmed: str, broken: set[str]) -> None:
         for problem, (icon, label, item) in self._rules.items():
             started = bool(confirmed) if problem == MISMATCH else bool(typed)
             state = "todo" if not started else ("broken" if problem in broken else "met")

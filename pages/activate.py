@@ -86,7 +86,9 @@ def _show_form(card: ui.card, token: str, view: LinkView) -> None:
     async def submit() -> None:
         try:
             user = await fields.submit(
-                lambda password: runtime.call(invitations.activate, settings, token, password),
+                lambda password: runtime.call_hashing(
+                    invitations.activate, settings, token, password
+                ),
                 error,
                 throttle,
                 key,

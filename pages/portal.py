@@ -74,7 +74,7 @@ async def portal_login_page(request: Request, next: str = "", reason: str = "") 
                 "client",
                 ip,
                 fields,
-                lambda address, password: runtime.call(
+                lambda address, password: runtime.call_hashing(
                     portal.authenticate_client, address, password
                 ),
             )
@@ -156,7 +156,7 @@ async def reset_page(token: str) -> None:
     async def submit() -> None:
         try:
             user = await fields.submit(
-                lambda password: runtime.call(portal.reset_password, token, password),
+                lambda password: runtime.call_hashing(portal.reset_password, token, password),
                 error,
                 reset_throttle,
                 key,

@@ -11,6 +11,7 @@ from sqlalchemy.sql import Select
 from sqlmodel import Session, col
 
 from portal_ui import events
+from portal_ui.batch_sql import in_ids
 from portal_ui.models import (
     AccessRow,
     AccessState,
@@ -25,6 +26,29 @@ from portal_ui.models import (
 )
 
 _CHUNK = 500
+
+# The roll-ups that follow from access rows, portal users and invitations alone (R7, R23). A
+# change of switches or invitations cannot alter an account's contacts or addresses, so
+# `refresh_access` leaves contact_count and search_text alone: the search text's aggregate over
+# contacts and addresses was most of a bulk update's refresh, and writing it again unchanged
+# would still rewrite its indexes and fire the triggers that keep the search index in step.
+ACCESS_ROLLUPS: tuple[str, ...] = (
+    "status",
+    "has_login",
+    "has_notify",
+    "has_email_sync",
+    "last_login_at",
+)
+# What a change of each switch can alter (R2, R7): Login also decides which portal users count
+# for the last login; Signatory is in no roll-up.
+SWITCH_ROLLUPS: dict[str, tuple[str, ...]] = {
+    "login": ("status", "has_login", "last_login_at"),
+    "notify": ("has_notify",),
+    "email_sync": ("has_email_sync",),
+    "signatory": (),
+}
+# Sending, superseding or cancelling an invitation alters only the status (R7).
+INVITATION_ROLLUPS: tuple[str, ...] = ("status",)
 
 
 def email_is_activated(email_id: ColumnElement) -> ColumnElement[bool]:
@@ -141,11 +165,51 @@ def refresh_accounts(session: Session, account_ids: Iterable[int] | None) -> Non
         events.record(session, "account", account_ids=ids)
 
 
+def refresh_access(
+    session: Session, account_ids: Iterable[int], rollups: Iterable[str] = ACCESS_ROLLUPS
+) -> None:
+    """refresh_accounts for a change of access rows or invitations (never of contacts or
+    addresses): recompute only these roll-ups, then tell open pages once committed.
+
+    One UPDATE per roll-up, of the accounts where it differs: SQLite rewrites the index entries
+    of every column an UPDATE sets, changed or not, and each roll-up has its own index (three
+    for the last login), so an account whose Login changes but whose last login does not costs
+    no write in the last-login indexes, and an unchanged account none at all."""
+    wanted = set(rollups)
+    if unknown := wanted - set(ACCESS_ROLLUPS):
+        raise ValueError(f"not access roll-ups: {sorted(unknown)}")
+    ids = sorted(set(account_ids))
+    names = [name for name in ACCESS_ROLLUPS if name in wanted]
+    if names and ids:
+        every = _rollup_values()
+        for chunk in _chunks(ids):
+            for name in names:
+                column = col(getattr(Account, name))
+                statement = (
+                    update(Account)
+                    .where(in_ids(session, Account.id, chunk), column.is_distinct_from(every[name]))
+                    .values({name: every[name]})
+                )
+                # Which accounts changed is not known without asking; expiring the loaded ones
+                # (a page's session holds a few) costs less than the ORM's RETURNING of ids.
+                session.execute(statement.execution_options(synchronize_session=False))
+        _expire_loaded(session, set(ids), names)
+    if ids:
+        events.record(session, "account", account_ids=ids)
+
+
+def _expire_loaded(session: Session, account_ids: set[int], names: list[str]) -> None:
+    """Make the session reload these roll-ups of the accounts it holds (their rows changed)."""
+    for instance in list(session.identity_map.values()):
+        if isinstance(instance, Account) and instance.id in account_ids:
+            session.expire(instance, names)
+
+
 def accounts_of_emails(session: Session, email_ids: Iterable[int]) -> set[int]:
     """The accounts on which these addresses have an access row."""
     found: set[int] = set()
     for chunk in _chunks(sorted(set(email_ids))):
-        query = select(AccessRow.account_id).where(col(AccessRow.email_id).in_(chunk))
+        query = select(AccessRow.account_id).where(in_ids(session, AccessRow.email_id, chunk))
         found.update(session.scalars(query))
     return found
 

@@ -63,7 +63,7 @@ def set_login(
     last_login_off = not on and not _has_login_anywhere(session, email_id)
     if last_login_off and invitations.outstanding(session, email_id) is not None:
         invitations.cancel_invitation(session, email_id, actor, now=moment)
-    access.refresh_accounts(session, [account_id])
+    access.refresh_access(session, [account_id], access.SWITCH_ROLLUPS["login"])
     return issued
 
 
@@ -95,7 +95,7 @@ def set_switch(
         address=_address(session, email_id), now=moment, switch=switch, on=on,
     )  # fmt: skip
     session.flush()
-    access.refresh_accounts(session, [account_id])
+    access.refresh_access(session, [account_id], access.SWITCH_ROLLUPS[switch])
     return row
 
 

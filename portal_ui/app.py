@@ -38,6 +38,8 @@ def build(settings: Settings, engine: Engine, *, start_mail: bool = True) -> Non
     for name in PAGE_MODULES:
         importlib.import_module(name)  # each page module registers its routes
 
+    app.on_shutdown(runtime.stop_password_pool)
+
     @ui.page("/")
     def home() -> RedirectResponse:
         return RedirectResponse("/clients/accounts")

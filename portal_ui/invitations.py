@@ -7,13 +7,14 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
 from portal_ui import access, activity, events
 from portal_ui.activity import Actor
+from portal_ui.batch_sql import ids_after, in_ids, insert_rows
 from portal_ui.clock import utcnow
 from portal_ui.config import Settings
 from portal_ui.errors import (
@@ -241,18 +242,13 @@ def _send_batch(
     moment: datetime,
     renderer: templates.InvitationBatch,
 ) -> SentBatch:
-    query = select(ContactEmail.id, ContactEmail.address, ContactEmail.invalid_reason)
-    emails = {row.id: row for row in session.execute(query.where(col(ContactEmail.id).in_(ids)))}
-    activated = set(
-        session.scalars(select(PortalUser.email_id).where(col(PortalUser.email_id).in_(ids)))
-    )
+    emails = _batch_addresses(session, settings, ids)
     names = _login_account_names_of(session, ids)
-    languages = _contact_languages(session, settings, ids)
     previous = {
         invitation.email_id: invitation
         for invitation in session.scalars(
             select(Invitation).where(
-                col(Invitation.email_id).in_(ids),
+                in_ids(session, Invitation.email_id, ids),
                 Invitation.state == InvitationState.OUTSTANDING.value,
             )
         )
@@ -266,17 +262,14 @@ def _send_batch(
         if email is None:
             refused[email_id] = NotFound()
             continue
-        account_names = _invitable(
-            email.invalid_reason, email_id in activated, names.get(email_id, [])
-        )
+        account_names = _invitable(email.invalid_reason, email.activated, names.get(email_id, []))
         if isinstance(account_names, DomainError):
             refused[email_id] = account_names
             continue
         token = new_token()
         link = f"{settings.public_base_url}/activate/{token}"
-        language = languages.get(email_id, settings.firm_language)
         mail = renderer.email(
-            address=email.address, account_names=account_names, link=link, language=language
+            address=email.address, account_names=account_names, link=link, language=email.language
         )
         mails.append((email.address, mail, email_id))
         invitations.append(
@@ -307,10 +300,7 @@ def _send_batch(
         invitation["outbox_id"] = outbox_id
     sent: dict[int, int] = {}
     if invitations:
-        # Core, not the ORM's bulk INSERT: no per-row bookkeeping for rows never loaded. Ids
-        # matched by token hash, not by position (see outbox.enqueue_many).
-        statement = insert(_INVITATION).returning(_INVITATION.c.token_hash, _INVITATION.c.id)
-        ids_of = dict(session.execute(statement, invitations).tuples().all())
+        ids_of = _insert_invitations(session, invitations)
         for invitation in invitations:
             new_id = ids_of[invitation["token_hash"]]
             kind = (
@@ -321,9 +311,51 @@ def _send_batch(
             history.append(_event(actor, kind, invitation, moment, new_id))
             sent[invitation["email_id"]] = new_id
     if history:
-        session.execute(insert(_ACTIVITY_EVENT), history)
+        insert_rows(session, _ACTIVITY_EVENT, history)
         events.record(session, "activity")
     return SentBatch(sent, refused)
+
+
+def _insert_invitations(session: Session, rows: list[dict[str, Any]]) -> dict[Any, int]:
+    """Insert these invitation rows; the id of each, by token hash.
+
+    Core, not the ORM's bulk INSERT: no per-row bookkeeping for rows never loaded. No RETURNING
+    either (see batch_sql.ids_after): the ids are read back from the new end of the table."""
+    table = _INVITATION
+    before = session.scalar(select(func.max(table.c.id))) or 0
+    insert_rows(session, table, rows)
+    return ids_after(session, table, table.c.token_hash, before)
+
+
+class _BatchAddress(NamedTuple):
+    address: str
+    invalid_reason: str | None
+    activated: bool
+    language: str
+
+
+def _batch_addresses(
+    session: Session, settings: Settings, email_ids: list[int]
+) -> dict[int, _BatchAddress]:
+    """For many addresses in one query: each with what send_invitation asks of it (R10, R22)
+    and its contact's language (R31a)."""
+    query = (
+        select(
+            ContactEmail.id,
+            ContactEmail.address,
+            ContactEmail.invalid_reason,
+            access.email_is_activated(ContactEmail.id),
+            Contact.language,
+        )
+        .outerjoin(Contact, Contact.id == ContactEmail.contact_id)
+        .where(in_ids(session, ContactEmail.id, email_ids))
+    )
+    return {
+        email_id: _BatchAddress(
+            address, invalid, bool(activated), language or settings.firm_language
+        )
+        for email_id, address, invalid, activated, language in session.execute(query)
+    }
 
 
 def _event(
@@ -348,28 +380,13 @@ def _login_account_names_of(session: Session, email_ids: list[int]) -> dict[int,
     query = (
         select(AccessRow.email_id, Account.name)
         .join(Account, Account.id == AccessRow.account_id)
-        .where(col(AccessRow.email_id).in_(email_ids), col(AccessRow.login))
+        .where(in_ids(session, AccessRow.email_id, email_ids), col(AccessRow.login))
         .order_by(Account.name)
     )
     names: dict[int, list[str]] = defaultdict(list)
     for email_id, name in session.execute(query):
         names[email_id].append(name)
     return names
-
-
-def _contact_languages(
-    session: Session, settings: Settings, email_ids: list[int]
-) -> dict[int, str]:
-    """contact_language for many addresses in one query."""
-    query = (
-        select(ContactEmail.id, Contact.language)
-        .join(Contact, Contact.id == ContactEmail.contact_id)
-        .where(col(ContactEmail.id).in_(email_ids))
-    )
-    return {
-        email_id: language or settings.firm_language
-        for email_id, language in session.execute(query)
-    }
 
 
 def cancel_invitation(
@@ -425,9 +442,13 @@ def activate(
     check_password(password, email.address)
     if is_activated(session, email.id or 0):
         raise InvalidToken(TokenProblem.USED)
+    # The slow parts come before the first write, while SQLite's write lock is free for others:
+    # the hash (~0.2 s) and the team's sign-up emails. The writes then take milliseconds.
+    password_hash = hash_password(password)
+    signups = _signup_notices(session, settings, email)
     user = PortalUser(
         email_id=email.id or 0,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         activated_at=moment,
         last_login_at=moment,
     )
@@ -443,7 +464,7 @@ def activate(
         )  # fmt: skip
     if email.replaces_email_id:
         account_ids |= _retire_replaced_address(session, email, client, moment)
-    _notify_signup(session, settings, email, moment)
+    _notify_signup(session, settings, email.address, signups, moment)
     access.refresh_accounts(session, account_ids)
     events.record(session, "invitation", account_ids=account_ids)
     return user
@@ -533,7 +554,8 @@ def _login_account_ids(session: Session, email_id: int) -> set[int]:
 
 def _changed(session: Session, email_id: int) -> None:
     account_ids = access.accounts_of_emails(session, [email_id])
-    access.refresh_accounts(session, account_ids)
+    # An invitation changes no contact nor address: the status is all there is to refresh.
+    access.refresh_access(session, account_ids, access.INVITATION_ROLLUPS)
     events.record(session, "invitation", account_ids=account_ids)
 
 
@@ -556,10 +578,21 @@ def _retire_replaced_address(
     return access.accounts_of_emails(session, [old.id or 0])
 
 
-def _notify_signup(
-    session: Session, settings: Settings, email: ContactEmail, moment: datetime
-) -> None:
-    """R18: every team member assigned to one of the accounts gets Inbox+ and an email."""
+@dataclass(frozen=True)
+class _SignupNotice:
+    """R18, for one assigned team member and one account: an Inbox+ notification, and with the
+    member's first account the email (to, message)."""
+
+    member_id: int
+    account_name: str
+    link: str
+    email: tuple[str, templates.Email] | None
+
+
+def _signup_notices(
+    session: Session, settings: Settings, email: ContactEmail
+) -> list[_SignupNotice]:
+    """R18: whom an activation of `email` tells, with their emails rendered (reads only)."""
     query = (
         select(TeamMember, Account)
         .join(AccountAssignment, AccountAssignment.team_member_id == TeamMember.id)
@@ -568,21 +601,38 @@ def _notify_signup(
         .where(AccessRow.email_id == email.id, col(AccessRow.login))
         .order_by(TeamMember.id, Account.name)
     )
+    notices = []
     seen: set[int] = set()
     for member, account in session.execute(query).all():
         link = f"/clients/{account.id}/info"
+        message = None
+        if member.id not in seen:
+            seen.add(member.id or 0)
+            body = templates.signup_email(
+                firm_name=settings.firm_name,
+                address=email.address,
+                account_name=account.name,
+                link=settings.public_base_url + link,
+                language=member.language,
+            )
+            message = (member.email, body)
+        notices.append(_SignupNotice(member.id or 0, account.name, link, message))
+    return notices
+
+
+def _notify_signup(
+    session: Session,
+    settings: Settings,
+    address: str,
+    notices: list[_SignupNotice],
+    moment: datetime,
+) -> None:
+    """R18: every team member assigned to one of the accounts gets Inbox+ and an email."""
+    for notice in notices:
         activity.notify_member(
-            session, member.id or 0, "client_signup", link=link, now=moment,
-            address=email.address, account_name=account.name,
+            session, notice.member_id, "client_signup", link=notice.link, now=moment,
+            address=address, account_name=notice.account_name,
         )  # fmt: skip
-        if member.id in seen:
-            continue
-        seen.add(member.id or 0)
-        body = templates.signup_email(
-            firm_name=settings.firm_name,
-            address=email.address,
-            account_name=account.name,
-            link=settings.public_base_url + link,
-            language=member.language,
-        )
-        outbox.enqueue(session, settings, to=member.email, email=body, kind="signup", now=moment)
+        if notice.email is not None:
+            to, body = notice.email
+            outbox.enqueue(session, settings, to=to, email=body, kind="signup", now=moment)

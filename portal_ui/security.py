@@ -18,7 +18,14 @@ from portal_ui.i18n import N_
 
 MIN_PASSWORD_LENGTH = 10
 _COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"])
-_hasher = PasswordHasher()  # Argon2id with argon2-cffi's RFC 9106 low-memory profile
+# Argon2id with the memory and passes of RFC 9106's second recommended option (64 MiB, t=3,
+# section 4), in one lane instead of its four. An attacker pays the same 64 MiB x 3 passes per
+# guess whatever the lanes; lanes only let one hash use more cores, and argon2-cffi runs each
+# lane as a thread: with p=4, one hash took both cores of a small server and starved its event
+# loop (bench/README.md, "Activations"). p=1 is what OWASP's Password Storage Cheat Sheet
+# recommends (its minimum: m=19 MiB, t=2, p=1; ours is above it on both memory and passes).
+# Hashes made with other parameters (p=4 before) still verify: Argon2 stores them in the hash.
+_hasher = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=1)
 
 
 class PasswordRejected(ValueError):
@@ -57,7 +64,8 @@ def check_password(password: str, address: str = "") -> None:
 
 
 def hash_password(password: str) -> str:
-    """Argon2id; slow on purpose, so callers in async code run it in a thread."""
+    """Argon2id; slow on purpose (about 0.2 s of one core), so pages run it through
+    pages.runtime.call_hashing, never on the event loop nor in the pool page reads use."""
     return _hasher.hash(password)
 
 

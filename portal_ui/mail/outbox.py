@@ -15,10 +15,11 @@ from email.utils import format_datetime, formataddr, make_msgid
 from functools import lru_cache
 from typing import Any, Protocol
 
-from sqlalchemy import insert
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from portal_ui import events
+from portal_ui.batch_sql import ids_after, insert_rows
 from portal_ui.clock import utcnow
 from portal_ui.config import Settings
 from portal_ui.mail.templates import Email
@@ -157,11 +158,10 @@ def enqueue_many(
         return []
     moment = now or utcnow()
     rows = [_row(settings, to, email, kind, email_id, moment) for to, email, email_id in emails]
-    # Core, not the ORM's bulk INSERT (no per-row bookkeeping); ids matched by Message-ID
-    # rather than by position: SQLite cannot return the ids of a multi-row INSERT in order,
-    # and asking for that order means one INSERT per row.
-    statement = insert(_TABLE).returning(_TABLE.c.message_id, _TABLE.c.id)
-    ids = dict(session.execute(statement, rows).tuples().all())
+    # Core, not the ORM's bulk INSERT (no per-row bookkeeping), and no RETURNING: see ids_after.
+    before = session.scalar(select(func.max(_TABLE.c.id))) or 0
+    insert_rows(session, _TABLE, rows)
+    ids = ids_after(session, _TABLE, _TABLE.c.message_id, before)
     events.record(session, "outbox")
     return [ids[row["message_id"]] for row in rows]
 

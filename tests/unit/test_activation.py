@@ -9,6 +9,7 @@ from sqlalchemy import select
 from portal_ui import access_rows, activity, contacts, invitations
 from portal_ui.clock import utcnow
 from portal_ui.errors import InvalidToken, TokenProblem, TooManyRequests
+from portal_ui.i18n import translator
 from portal_ui.models import (
     ActivityEvent,
     InboxNotification,
@@ -166,3 +167,34 @@ def test_activating_tells_the_assigned_team_members(session, settings, invited):
     ).first()
     kinds = session.scalars(select(ActivityEvent.kind)).all()
     assert activity.INVITATION_ACCEPTED in kinds
+
+
+def test_each_assigned_member_gets_one_email_and_a_notice_per_account(
+    session, settings, invited
+):  # R18
+    alice, bakery, email, token = invited
+    bob = make_member(session, "Bob Staff", language="fr")
+    mill = make_account(session, settings, "Harbour Mill")
+    contacts.link_contact(session, mill.id, email.contact_id)
+    access_rows.set_login(session, settings, mill.id, email.id, True, actor_for(alice))
+    contacts.assign_members(session, bakery.id, [alice.id, bob.id])
+    contacts.assign_members(session, mill.id, [alice.id])
+    session.commit()
+    invitations.activate(session, settings, token, CLIENT_PASSWORD)
+    session.commit()
+    inbox = session.scalars(select(InboxNotification).order_by(InboxNotification.id)).all()
+    assert sorted((n.member_id, n.link) for n in inbox) == sorted(
+        [
+            (alice.id, f"/clients/{bakery.id}/info"),
+            (alice.id, f"/clients/{mill.id}/info"),
+            (bob.id, f"/clients/{bakery.id}/info"),
+        ]
+    )
+    signups = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "signup")).all()
+    assert sorted(m.to_address for m in signups) == sorted([alice.email, bob.email])
+    # Each in the member's own language, naming the client (R18, R31a).
+    subject = "{address} activated the client portal"
+    assert {m.to_address: m.subject for m in signups} == {
+        alice.email: translator("en")(subject).format(address=email.address),
+        bob.email: translator("fr")(subject).format(address=email.address),
+    }

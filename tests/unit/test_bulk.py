@@ -8,7 +8,7 @@ from email import parser as email_parser
 from email import policy as email_policy
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, text
 
 from portal_ui import access_rows, activity, bulk, contacts, events, invitations
 from portal_ui.bulk import BulkChoices, Choice
@@ -486,3 +486,39 @@ def test_a_bulk_invitation_supersedes_an_older_one_and_says_so(
         activity.INVITATION_SUPERSEDED,
         activity.INVITATION_RESENT,
     ]
+
+
+def test_a_bulk_update_never_rewrites_the_search_text(session, engine, settings, member):  # R12 R24
+    chosen = [make_account(session, settings, contacts_count=2) for _ in range(2)]
+    session.commit()
+    with engine.begin() as connection:  # what a search index kept by triggers would see
+        connection.exec_driver_sql("CREATE TABLE search_write (account_id INTEGER)")
+        connection.exec_driver_sql(
+            "CREATE TRIGGER count_search_write AFTER UPDATE OF search_text ON account "
+            "BEGIN INSERT INTO search_write VALUES (new.id); END"
+        )
+    _run(session, engine, settings, member, chosen, LOGIN_AND_INVITE)
+    for account in chosen:
+        refreshed = session.get(Account, account.id)
+        assert refreshed.status == AccountStatus.PENDING and refreshed.has_login
+    assert session.execute(text("SELECT count(*) FROM search_write")).scalar_one() == 0
+
+
+def test_the_job_gives_its_connection_back_with_the_usual_page_cache(
+    session, engine, settings, member
+):  # R13: a job's larger cache is its own, not every later request's
+    with engine.connect() as connection:
+        usual = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    returned: list[int] = []
+
+    def checkin(dbapi_connection, _record) -> None:
+        returned.append(dbapi_connection.execute("PRAGMA cache_size").fetchone()[0])
+
+    account = make_account(session, settings)
+    session.commit()
+    event.listen(engine, "checkin", checkin)
+    try:
+        _run(session, engine, settings, member, [account], LOGIN_AND_INVITE)
+    finally:
+        event.remove(engine, "checkin", checkin)
+    assert returned and set(returned) == {usual}
