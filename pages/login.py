@@ -86,7 +86,7 @@ async def login_page(request: Request, next: str = "") -> None:
             "staff",
             ip,
             fields,
-            lambda address, password: runtime.call(staff.authenticate, address, password),
+            lambda address, password: runtime.call_hashing(staff.authenticate, address, password),
         )
         if member is None:
             return

@@ -119,7 +119,7 @@ def stop_password_pool() -> None:
 async def call_hashing(
     service: Callable[Concatenate[Session, P], R], *args: P.args, **kwargs: P.kwargs
 ) -> R:
-    """`call` for a service that hashes or verifies a password (activation, reset, client
+    """`call` for a service that hashes or verifies a password (activation, reset,
     sign-in): the same transaction and errors, in the password pool instead of the pages'."""
     if core.app.is_stopping:
         raise asyncio.CancelledError()
