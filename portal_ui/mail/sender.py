@@ -22,11 +22,12 @@ from enum import Enum
 from typing import TypeVar
 
 import aiosmtplib
-from sqlalchemy import Engine, bindparam, func, insert, select, update
+from sqlalchemy import Engine, bindparam, func, select, update
 from sqlmodel import Session, col
 
 from portal_ui import access, activity, contacts, events
 from portal_ui.activity import Actor
+from portal_ui.batch_sql import in_ids, insert_rows
 from portal_ui.clock import utcnow
 from portal_ui.config import Settings, SmtpTls
 from portal_ui.db import session_scope
@@ -135,7 +136,7 @@ def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: datetime
     if sent:
         session.execute(
             update(_TABLE)
-            .where(_TABLE.c.id.in_(sent), _TABLE.c.state == sending)
+            .where(in_ids(session, _TABLE.c.id, sent), _TABLE.c.state == sending)
             .values(
                 state=DeliveryState.SENT.value,
                 sent_at=now,
@@ -204,8 +205,8 @@ def _record_invitation_history(
         return
     # Found through the addresses (indexed), not outbox_id (which is not: a scan per batch).
     query = select(Invitation.outbox_id, Invitation.id).where(
-        col(Invitation.email_id).in_(sorted({o.message.email_id or 0 for o in done})),
-        col(Invitation.outbox_id).in_([o.message.id for o in done]),
+        in_ids(session, col(Invitation.email_id), sorted({o.message.email_id or 0 for o in done})),
+        in_ids(session, col(Invitation.outbox_id), [o.message.id for o in done]),
     )
     invitation_ids = {
         outbox_id: invitation_id for outbox_id, invitation_id in session.execute(query)
@@ -222,8 +223,8 @@ def _record_invitation_history(
         }
         for o in done
     ]
-    # One multi-row INSERT (Core: no ORM bookkeeping per row): this runs for every batch.
-    session.execute(insert(_ACTIVITY_EVENT), rows)
+    # This runs for every batch: the driver's executemany, not a parameter build per row.
+    insert_rows(session, _ACTIVITY_EVENT, rows)
     events.record(session, "activity")
     email_ids = {o.message.email_id for o in done if o.message.email_id is not None}
     # Pages that show delivery states (the pending list, R22a) refresh on this.
