@@ -118,6 +118,7 @@ class ServerTableList:
         self.table.add_slot("no-data", NO_DATA)
         label_selection(self.table, selection_column, selection_column)
         self.table.on("request", self.requested, ["pagination"])
+        self.table.on_pagination_change(self._keep_pagination)
         return self.table
 
     def pagination(self) -> dict[str, Any]:
@@ -156,6 +157,12 @@ class ServerTableList:
         self.loaded()
         if self.table.props.get("loading"):
             self.table.props["loading"] = False
+
+    def _keep_pagination(self, _event: Any) -> None:
+        """The page shown is the server's. Quasar reports its pagination once as the table
+        mounts, and that report, sent when the socket connects, can come after a page change
+        clicked at once: it would put back the old page number under the new rows."""
+        self.table.pagination = self.pagination()
 
     def _show_loading(self, load: int) -> None:
         if load == self.loads:

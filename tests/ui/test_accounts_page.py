@@ -166,6 +166,26 @@ async def test_the_sort_is_written_in_the_address_bar_and_a_page_change_keeps_it
     assert table(user).props.get("loading") in (None, False)
 
 
+async def test_the_page_asked_for_stays_when_the_tables_mount_report_comes_after_it(
+    user: User, population: None
+) -> None:  # R24
+    # Quasar reports the pagination it mounted with once the socket connects; a page change
+    # clicked at once can reach the server first. The page shown must stay the one asked for.
+    await sign_in(user, "/clients/accounts")
+    mounted = {**table(user).pagination, "rowsPerPage": 2}
+    user.find(ui.table).trigger("request", {"pagination": mounted})
+    await eventually(lambda: len(table(user).rows) == 2)
+    first_page = names(user)
+    user.find(ui.table).trigger("request", {"pagination": {**mounted, "page": 2}})
+    await eventually(lambda: table(user).pagination.get("page") == 2)
+    second_page = names(user)
+
+    user.find(ui.table).trigger("update:pagination", mounted)
+
+    assert table(user).pagination["page"] == 2
+    assert names(user) == second_page != first_page
+
+
 async def test_a_bookmarked_filter_opens_filtered(user: User, population: None) -> None:  # R24
     await sign_in(user, "/clients/accounts?last_login=offline&q=bakery")
     assert names(user) == ["Offline Bakery"]
