@@ -5,7 +5,7 @@ those rows were given."""
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import Column, ColumnElement, Table, func, insert, select
@@ -28,46 +28,53 @@ def in_ids(session: Session, target: Any, ids: Collection[int]) -> ColumnElement
 def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     """INSERT these rows (dicts with the same keys) in the session's transaction.
 
-    On SQLite, one executemany of the driver with each column's values converted once per
-    distinct value: SQLAlchemy's own executemany builds and converts every parameter of every
-    row, which took twice as long as SQLite inserting them, while a bulk update's rows share
-    their timestamps, actor and message. Elsewhere SQLAlchemy's batched INSERT is the fast way."""
+    On SQLite through `insert_columns`: SQLAlchemy's own executemany builds and converts every
+    parameter of every row, which took twice as long as SQLite inserting them, while a bulk
+    update's rows share their timestamps, actor and message. Elsewhere SQLAlchemy's batched
+    INSERT is the fast way."""
     if not rows:
         return
-    connection = session.connection()
-    dialect = connection.dialect
-    if dialect.name != "sqlite":
+    if session.get_bind().dialect.name != "sqlite":
         session.execute(insert(table), rows)
         return
-    compiled = insert(table).compile(dialect=dialect, column_keys=list(rows[0]))
+    insert_columns(session, table, {name: [row[name] for row in rows] for name in rows[0]})
+
+
+def insert_columns(session: Session, table: Table, columns: dict[str, Sequence[Any]]) -> None:
+    """INSERT rows given column by column (equally long lists of values, by column name), as
+    one executemany of the driver, each column's values converted once per distinct value.
+    A column left out gets its default, which must then be a constant."""
+    connection = session.connection()
+    dialect = connection.dialect
+    compiled = insert(table).compile(dialect=dialect, column_keys=list(columns))
     names = list(compiled.positiontup or []) if compiled.positional else list(compiled.binds)
-    # Column by column: a list comprehension per column costs far less than a call per value.
-    columns = [_values(table.c[name], dialect, rows) for name in names]
+    count = len(next(iter(columns.values())))
+    converted = [_converted(table.c[name], dialect, columns.get(name), count) for name in names]
     if compiled.positional:
-        params: list[Any] = list(zip(*columns, strict=True))
+        params: list[Any] = list(zip(*converted, strict=True))
     else:
-        params = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+        params = [dict(zip(names, values, strict=True)) for values in zip(*converted, strict=True)]
     connection.exec_driver_sql(compiled.string, params)
 
 
-def _values(column: Column[Any], dialect: Dialect, rows: list[dict[str, Any]]) -> list[Any]:
-    """One column's values in every row, as the driver takes them."""
-    if column.name in rows[0]:
-        values = [row[column.name] for row in rows]
-    else:
-        # A column the rows leave out gets its default, which must then be a constant.
+def _converted(
+    column: Column[Any], dialect: Dialect, values: Sequence[Any] | None, count: int
+) -> Sequence[Any]:
+    """One column's values as the driver takes them (its default `count` times if None)."""
+    if values is None:
         default = column.default
         if default is not None and not default.is_scalar:
             raise ValueError(f"rows need a value for {column.name}")
-        values = [default.arg if default is not None else None] * len(rows)
+        values = [default.arg if default is not None else None] * count
     convert = column.type.dialect_impl(dialect).bind_processor(dialect)
     if convert is None:
         return values
     try:
-        converted = {value: convert(value) for value in set(values)}
+        # Flags and timestamps repeat a lot: convert each distinct value once.
+        distinct = {value: convert(value) for value in set(values)}
     except TypeError:  # unhashable values (a JSON column's dicts): convert each
         return [convert(value) for value in values]
-    return [converted[value] for value in values]
+    return [distinct[value] for value in values]
 
 
 def ids_after(session: Session, table: Table, key: Column[Any], before: int) -> dict[Any, int]:
