@@ -146,22 +146,27 @@ def floor_sql(view: View) -> str:
     )
 
 
-def floor_search_sql(view: View, walk: bool) -> str:
+def floor_search_sql(view: View, walk: bool, backwards: bool) -> str:
     """A search's page and total, both from the trigram index: the total counted in the index
-    alone; the page either by walking the name index testing LIKE (near the top of a common
-    word), or by reading the matches and sorting them, then the page's columns."""
+    alone; the page's ids either by walking the name index testing LIKE (near the top of a
+    common word), or by reading the matches and sorting them, counted from the end of the
+    list when `backwards`; then the page's columns."""
     total = "(SELECT count(*) FROM account_fts WHERE account_fts MATCH ?) AS total"
     order = _ORDER[view.sort]
+    terms = [term.replace("a.", "b.") for term in order.split(", ")]
+    if backwards:
+        terms = [f"{term} DESC" for term in terms]
     if walk:
-        return (
-            f"SELECT {_COLUMNS}, {total} FROM account a WHERE a.search_text LIKE ? ESCAPE '/' "
-            f"ORDER BY {order} LIMIT ? OFFSET ?"
+        page = (
+            f"SELECT b.id FROM account b WHERE b.search_text LIKE ? ESCAPE '/' "
+            f"ORDER BY {', '.join(terms)} LIMIT ? OFFSET ?"
         )
-    unindexed = ", ".join(f"+{term.replace('a.', 'b.')}" for term in order.split(", "))
-    page = (
-        f"SELECT b.id FROM account b WHERE b.id IN ({_MATCHES}) "
-        f"ORDER BY {unindexed} LIMIT ? OFFSET ?"
-    )
+    else:
+        unindexed = ", ".join(f"+{term}" for term in terms)
+        page = (
+            f"SELECT b.id FROM account b WHERE b.id IN ({_MATCHES}) "
+            f"ORDER BY {unindexed} LIMIT ? OFFSET ?"
+        )
     return f"SELECT {_COLUMNS}, {total} FROM account a WHERE a.id IN ({page}) ORDER BY {order}"
 
 
@@ -174,17 +179,23 @@ def floor_connection(path: Path) -> sqlite3.Connection:
 def floor_page(connection: sqlite3.Connection, page: PageOf, now: datetime) -> list[str]:
     """The same rows (and the total) by one hand-written query."""
     search = page.view.filter.search
+    offset, limit = page.offset, PAGE_SIZE
     if not search:
         _, parameters = _where(page.view, now)
         # The WHERE appears twice: in the count and in the page.
         sql, arguments = floor_sql(page.view), [*parameters, *parameters]
     else:
+        # As the service decides (accounts._searched_page): a page past the middle is counted
+        # from the end, and the index is walked while that reads fewer accounts than there
+        # are matches to sort.
+        after = page.total - offset - limit
+        backwards = after < offset
+        if backwards:
+            offset, limit = max(0, after), min(limit, page.total - offset)
+        walk = (offset + limit) * page.accounts <= page.total * page.total
         phrase = '"' + search.lower().replace('"', '""') + '"'
-        # As the service decides (accounts._walks_the_sort_index): walk while it reads fewer
-        # accounts than there are matches to sort.
-        walk = (page.offset + PAGE_SIZE) * page.accounts <= page.total * page.total
         pattern = f"%{search.lower()}%"
-        sql = floor_search_sql(page.view, walk)
+        sql = floor_search_sql(page.view, walk, backwards)
         arguments = [phrase, pattern] if walk else [phrase, phrase]
-    rows = connection.execute(sql, [*arguments, PAGE_SIZE, page.offset]).fetchall()
+    rows = connection.execute(sql, [*arguments, limit, offset]).fetchall()
     return [row[1] for row in rows]

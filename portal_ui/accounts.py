@@ -210,8 +210,14 @@ def _searched_page(
     total, all_accounts = _count(connection, shape, values)
     if total <= offset:
         return AccountPage(rows=[], total=total)
+    # A page past the middle is read from the end of the list, where it is nearer: the last
+    # page of a search then reads as little as the first.
+    after = total - offset - limit  # matches after this page
+    backwards = after < offset
+    if backwards:
+        offset, limit = max(0, after), min(limit, total - offset)
     walk = _walks_the_sort_index(shape, total, all_accounts, offset, limit)
-    statement = _searched_page_statement(shape, sort, descending, walk)
+    statement = _searched_page_statement(shape, sort, descending, walk, backwards)
     found = connection.execute(statement, {**values, "offset": offset, "limit": limit})
     return AccountPage(rows=[_row(row) for row in found], total=total)
 
@@ -451,13 +457,16 @@ def _page_statement(shape: _Shape, sort: str, descending: bool) -> Select:
 
 
 @lru_cache(maxsize=512)
-def _searched_page_statement(shape: _Shape, sort: str, descending: bool, walk: bool) -> Select:
+def _searched_page_statement(
+    shape: _Shape, sort: str, descending: bool, walk: bool, backwards: bool
+) -> Select:
     """A search's page: the page's ids (walking the sort's index, or reading every match and
-    sorting them), then only their columns and assigned members."""
+    sorting them; counted from the end of the list when `backwards`), then only their columns
+    and assigned members, in the list's order."""
     ids = (
         select(Account.id)
         .where(*_conditions(shape, walk))
-        .order_by(*_order(sort, descending, unindexed=not walk))
+        .order_by(*_order(sort, descending, unindexed=not walk, backwards=backwards))
         .offset(bindparam("offset"))
         .limit(bindparam("limit"))
     )
@@ -485,37 +494,41 @@ def _ids_statement(shape: _Shape) -> Select:
     return select(Account.id).where(*_conditions(shape)).order_by(Account.id)
 
 
-def _order(sort: str, descending: bool, unindexed: bool = False) -> list[ColumnElement]:
+def _order(
+    sort: str, descending: bool, unindexed: bool = False, backwards: bool = False
+) -> list[ColumnElement]:
     """The ORDER BY of a sort key; the id breaks ties so paging is stable. `unindexed` wraps
-    each key in SQLite's unary + so that no index is walked to produce the order."""
+    each key in SQLite's unary + so that no index is walked to produce the order; `backwards`
+    is the exact reverse of the order (which `descending` is not for last login)."""
 
     def term(column: Any) -> Any:
         if not unindexed:
             return column
         return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
 
-    def direction(column: Any) -> ColumnElement:
-        return term(column).desc() if descending else term(column).asc()
+    def ordered(*keys: tuple[Any, bool]) -> list[ColumnElement]:
+        """Each key ascending, or descending when its flag (flipped going backwards) says so."""
+        return [term(key).desc() if down != backwards else term(key).asc() for key, down in keys]
 
     name, account_id = col(Account.name), col(Account.id)
     if sort == "name":
-        return [direction(name), direction(account_id)]
+        return ordered((name, descending), (account_id, descending))
     if sort == "contacts":
-        return [direction(col(Account.contact_count)), direction(account_id)]
+        return ordered((col(Account.contact_count), descending), (account_id, descending))
     if sort == "last_login":
         # Never logged in and Offline accounts come last in both directions; each direction
         # has an index on exactly these expressions (models.Account).
-        last_login, last_id = term(col(Account.last_login_at)), term(account_id)
+        last_login = col(Account.last_login_at)
         if descending:
-            return [last_login.is_not(None).desc(), last_login.desc(), last_id.desc()]
-        return [last_login.is_(None), last_login.asc(), last_id.asc()]
+            return ordered((last_login.is_not(None), True), (last_login, True), (account_id, True))
+        return ordered((last_login.is_(None), False), (last_login, False), (account_id, False))
     key = {
         "status": col(Account.status),
         "login": col(Account.has_login),
         "notify": col(Account.has_notify),
         "email_sync": col(Account.has_email_sync),
     }[sort]
-    return [direction(key), direction(name), direction(account_id)]
+    return ordered((key, descending), (name, descending), (account_id, descending))
 
 
 _NAME_SEPARATOR = "\x1f"  # ASCII unit separator: never in a name

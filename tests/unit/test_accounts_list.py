@@ -186,6 +186,26 @@ def test_a_search_sorts_like_the_whole_list(session, settings, member, sort, des
     assert [row.id for row in found.rows] == [row.id for row in whole.rows]
 
 
+@pytest.mark.parametrize("sort", accounts.SORTABLE)
+@pytest.mark.parametrize("descending", [False, True])
+def test_search_pages_read_from_the_end_agree_with_the_whole_list(
+    session, settings, member, sort, descending
+):  # R24: pages past the middle of a search are read from the end of the list
+    _sort_fixture(session, settings, member)
+    for name in ["Offline", "Delta", "Alpha", "Echo"]:
+        make_account(session, settings, name=name)
+    session.commit()
+    whole = accounts.list_accounts(session, sort=sort, descending=descending, now=NOW)
+    query = AccountFilter(search="@example.com")
+    pages = [
+        accounts.list_accounts(session, query, sort, descending, offset=n, limit=2, now=NOW)
+        for n in range(0, whole.total, 2)
+    ]
+    assert whole.total == 7
+    assert [row.id for page in pages for row in page.rows] == [row.id for row in whole.rows]
+    assert {page.total for page in pages} == {7}
+
+
 def test_sorting_by_last_login_puts_never_logged_in_last_both_ways(
     session, settings, member
 ):  # R24
