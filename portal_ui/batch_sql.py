@@ -1,6 +1,6 @@
-"""SQL over thousands of rows at once (a bulk update, R12): conditions on long lists of ids,
-INSERTs of tens of thousands of invitations, outbox messages and activity events, and the ids
-those rows were given."""
+"""SQL over thousands of rows at once (a bulk update, R12; the sender's batches; the seed):
+conditions on long lists of ids, INSERTs of tens of thousands of rows, and the ids those rows
+were given."""
 
 from __future__ import annotations
 
