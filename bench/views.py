@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from portal_ui.accounts import AccountFilter, AccountRow, list_accounts
+from portal_ui.accounts import AccountFilter, AccountRow, list_accounts, page_window
 from portal_ui.models import Account, AccountStatus
 
 PAGE_SIZE = 25
@@ -188,10 +188,7 @@ def floor_page(connection: sqlite3.Connection, page: PageOf, now: datetime) -> l
         # As the service decides (accounts._searched_page): a page past the middle is counted
         # from the end, and the index is walked while that reads fewer accounts than there
         # are matches to sort.
-        after = page.total - offset - limit
-        backwards = after < offset
-        if backwards:
-            offset, limit = max(0, after), min(limit, page.total - offset)
+        offset, limit, backwards = page_window(page.total, offset, limit)
         walk = (offset + limit) * page.accounts <= page.total * page.total
         phrase = '"' + search.lower().replace('"', '""') + '"'
         pattern = f"%{search.lower()}%"

@@ -210,16 +210,21 @@ def _searched_page(
     total, all_accounts = _count(connection, shape, values)
     if total <= offset:
         return AccountPage(rows=[], total=total)
-    # A page past the middle is read from the end of the list, where it is nearer: the last
-    # page of a search then reads as little as the first.
-    after = total - offset - limit  # matches after this page
-    backwards = after < offset
-    if backwards:
-        offset, limit = max(0, after), min(limit, total - offset)
+    offset, limit, backwards = page_window(total, offset, limit)
     walk = _walks_the_sort_index(shape, total, all_accounts, offset, limit)
     statement = _searched_page_statement(shape, sort, descending, walk, backwards)
     found = connection.execute(statement, {**values, "offset": offset, "limit": limit})
     return AccountPage(rows=[_row(row) for row in found], total=total)
+
+
+def page_window(total: int, offset: int, limit: int) -> tuple[int, int, bool]:
+    """Where to read a page of `total` ordered rows: (offset, limit, backwards). A page past the
+    middle is read from the end of the list, where it is nearer (backwards: offset and limit
+    count from the last row), so the last page reads as little as the first."""
+    after = total - offset - limit  # rows after this page
+    if after < offset:
+        return max(0, after), min(limit, total - offset), True
+    return offset, limit, False
 
 
 def _walks_the_sort_index(
