@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from nicegui import run, ui
 
+from portal_ui.errors import TooManyRequests
 from portal_ui.i18n import N_, _
 from portal_ui.security import (
     IS_ADDRESS,
@@ -15,7 +16,6 @@ from portal_ui.security import (
     TOO_COMMON,
     TOO_SHORT,
     PasswordRejected,
-    Throttle,
     password_problems,
 )
 
@@ -87,35 +87,31 @@ class PasswordFields:
         self,
         save: Callable[[str], Awaitable[T]],
         error: ui.label,
-        throttle: Throttle,
-        key: str,
+        allowed: Callable[[], Awaitable[bool]],
         button: ui.button | None = None,
     ) -> T | None:
-        """Check the throttle and R17, then `save` the typed password; None when refused, with
-        the reason in `error`. Only a password the service rejects counts against `key`."""
-        if throttle.blocked(key):
-            error.set_text(_("Too many attempts. Please wait and try again later."))
-            return None
+        """Check R17 as typed, then count the attempt (`allowed()`: False over the limit, R33),
+        then `save` the typed password; None when refused, with the reason in `error`."""
         # The password checked is the one saved, even if the fields change meanwhile.
         typed = self.password.value or ""
         problems = await self.problems(typed, self.confirm.value or "")
         if problems:
             error.set_text(" ".join(_(problem) for problem in problems))
             return None
+        if not await allowed():
+            error.set_text(_(TooManyRequests.message))
+            return None
         error.set_text("")
         if button is not None:
             button.props("loading")
         try:
-            saved = await save(typed)
+            return await save(typed)
         except PasswordRejected as rejected:
-            throttle.fail(key)
             error.set_text(_(rejected.reason))
             return None
         finally:
             if button is not None:
                 button.props(remove="loading")
-        throttle.reset(key)
-        return saved
 
     async def _refresh(self) -> None:
         self._checks += 1

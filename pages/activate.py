@@ -3,21 +3,20 @@ checks the link; only submitting the form consumes it, so email scanners cannot 
 
 from __future__ import annotations
 
+from fastapi import Request
 from nicegui import ui
 
 from components.frame import heading
 from components.password_fields import PasswordFields
 from components.public_card import public_card
 from pages import runtime, sessions
-from portal_ui import invitations
+from pages.login import client_address
+from portal_ui import invitations, limits
 from portal_ui.errors import InvalidToken, TokenProblem, TooManyRequests
 from portal_ui.i18n import N_, _
 from portal_ui.invitations import LinkView
 from portal_ui.mail.templates import format_moment
-from portal_ui.security import Throttle, hash_token
-
-# Failed submissions per link: Argon2id is costly, so a link cannot be hammered.
-throttle = Throttle(limit=10, window=15 * 60)
+from portal_ui.security import hash_token
 
 # R16: what each broken link says: a title, what happened, and whether asking the firm for a
 # new invitation is the way on (when "Send me a new link" is not offered).
@@ -62,7 +61,7 @@ RENEW_HINT = N_("You can get a new link, sent to the address this invitation was
 
 
 @ui.page("/activate/{token}")
-async def activate_page(token: str) -> None:
+async def activate_page(request: Request, token: str) -> None:
     settings = runtime.settings()
     try:
         view = await runtime.call(invitations.check_link, token)
@@ -75,13 +74,13 @@ async def activate_page(token: str) -> None:
     sessions.set_language(view.language or settings.firm_language)
     ui.page_title(_("Activate your access") + " · " + settings.firm_name)
     with public_card(settings.firm_name) as card:
-        _show_form(card, token, view)
+        _show_form(card, token, view, client_address(request))
 
 
-def _show_form(card: ui.card, token: str, view: LinkView) -> None:
+def _show_form(card: ui.card, token: str, view: LinkView, ip: str) -> None:
     """R17: the firm, the address, the account names, and the two password fields."""
     settings = runtime.settings()
-    key = "activate:" + hash_token(token)
+    uses = limits.password_limits("activate:" + hash_token(token), ip)
 
     async def submit() -> None:
         try:
@@ -90,8 +89,7 @@ def _show_form(card: ui.card, token: str, view: LinkView) -> None:
                     invitations.activate, settings, token, password
                 ),
                 error,
-                throttle,
-                key,
+                lambda: runtime.call(limits.take, uses),
                 button,
             )
         except InvalidToken as problem:
@@ -101,12 +99,8 @@ def _show_form(card: ui.card, token: str, view: LinkView) -> None:
             return
         if user is None:
             return
-        sessions.start_session(
-            portal_user_id=user.id,
-            portal_session_version=user.session_version,
-            language=sessions.stored_language(),
-        )
-        ui.navigate.to("/portal")
+        await runtime.call(limits.give_back, uses)  # only refused passwords count (R33)
+        await sessions.sign_in(sessions.CLIENT_HOME, portal_user_id=user.id)
 
     heading(_("Activate your client portal access"))
     ui.label(_("{firm} invited you to its client portal.").format(firm=settings.firm_name))

@@ -19,8 +19,7 @@ def _member_and_unread(session: Session, member_id: int) -> tuple[TeamMember | N
 
 
 async def _sign_out() -> None:
-    sessions.end_session()
-    ui.navigate.to("/login")
+    await sessions.sign_out(sessions.STAFF_SIGN_IN)
 
 
 @asynccontextmanager

@@ -1,4 +1,4 @@
-"""/login: team member sign-in, throttled, never saying whether an address exists."""
+"""/login: team member sign-in, limited (R33), never saying whether an address exists."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from nicegui import ui
 
 from components.frame import heading
 from pages import runtime, sessions
-from portal_ui import staff
+from portal_ui import limits, staff
+from portal_ui.errors import TooManyRequests
 from portal_ui.i18n import _
-from portal_ui.security import Throttle
+from portal_ui.sessions import Principal
 
-# Five failures per address or per browser address in fifteen minutes, then a pause.
-throttle = Throttle(limit=5, window=15 * 60)
+NOBODY = Principal(session_id=0)
 
 T = TypeVar("T")
 # Who signs in with this address and password, or None.
@@ -43,46 +43,48 @@ def sign_in_card(title: str, on_submit, subtitle: str = "") -> tuple[ui.input, u
 
 
 def client_address(request: Request) -> str:
-    """The browser's address, which the sign-in throttle also counts failures by."""
-    return request.client.host if request.client else "unknown"
+    """The browser's address (R33): the connection's, or what a trusted proxy says it is."""
+    return limits.client_ip(
+        request.client.host if request.client else None,
+        request.headers.get("x-forwarded-for"),
+        runtime.settings().trusted_proxy_networks,
+    )
 
 
-async def throttled_sign_in(
-    throttle: Throttle,
+async def limited_sign_in(
     kind: str,
     ip: str,
     fields: tuple[ui.input, ui.input, ui.label],
     authenticate: Authenticate[T],
 ) -> T | None:
-    """Sign in with the Email and Password of `fields`, counting failures per address and per
-    browser address (`kind` names the keys); a failure never says whether the address exists.
-    None when refused, with the reason in the error label."""
+    """Sign in with the Email and Password of `fields` (R33): the attempt is counted in the
+    database before the password is checked, per address and place, per address, and per place
+    (`kind` keeps staff and clients apart); over a limit the password is not checked and the
+    answer is the same whatever the address. None when refused, with the reason shown."""
     email, password, error = fields
     address = (email.value or "").strip().lower()
-    keys = (f"{kind}:{address}", f"{kind}-ip:{ip}")
-    if throttle.blocked(*keys):
-        error.set_text(_("Too many attempts. Please wait and try again later."))
+    uses = limits.sign_in_limits(kind, address, ip)
+    if not await runtime.call(limits.take, uses):
+        error.set_text(_(TooManyRequests.message))
         return None
     found = await authenticate(address, password.value or "")
     if found is None:
-        throttle.fail(*keys)
         error.set_text(_("The email or password is incorrect."))
         return None
-    throttle.reset(keys[0])
+    await runtime.call(limits.give_back, uses)
     return found
 
 
 @ui.page("/login")
 async def login_page(request: Request, next: str = "") -> None:
     sessions.set_language(sessions.stored_language() or sessions.language_from_request(request))
-    if sessions.staff_member_id() is not None:
-        ui.navigate.to(sessions.safe_next(next, "/clients/accounts"))
+    if (await sessions.signed_in(request) or NOBODY).member_id is not None:
+        ui.navigate.to(sessions.safe_next(next, sessions.STAFF_HOME))
         return
     ip = client_address(request)
 
     async def submit() -> None:
-        member = await throttled_sign_in(
-            throttle,
+        member = await limited_sign_in(
             "staff",
             ip,
             fields,
@@ -90,8 +92,8 @@ async def login_page(request: Request, next: str = "") -> None:
         )
         if member is None:
             return
-        sessions.start_session(member_id=member.id, language=member.language)
-        ui.navigate.to(sessions.safe_next(next, "/clients/accounts"))
+        sessions.set_language(member.language)
+        await sessions.sign_in(next, member_id=member.id)
 
     ui.page_title(_("Sign in") + " · " + runtime.settings().firm_name)
     fields = sign_in_card(runtime.settings().firm_name, submit, _("Team sign-in"))

@@ -15,18 +15,19 @@ from components.frame import heading
 from components.password_fields import PasswordFields
 from components.public_card import public_card
 from pages import live, runtime, sessions
-from pages.login import client_address, sign_in_card, throttled_sign_in
-from portal_ui import portal
-from portal_ui.errors import DomainError, InvalidToken, NoPortalAccess, NotFound, TokenProblem
+from pages.login import NOBODY, client_address, limited_sign_in, sign_in_card
+from portal_ui import limits, portal
+from portal_ui.errors import (
+    DomainError,
+    InvalidToken,
+    NoPortalAccess,
+    NotFound,
+    TokenProblem,
+    TooManyRequests,
+)
 from portal_ui.i18n import N_, _
 from portal_ui.portal import PortalHome
-from portal_ui.security import Throttle, hash_token
-
-# Five failed sign-ins per address or per browser address in fifteen minutes, then a pause.
-sign_in_throttle = Throttle(limit=5, window=15 * 60)
-# Reset requests per browser address, and failed new-password submissions per reset link.
-forgot_throttle = Throttle(limit=5, window=15 * 60)
-reset_throttle = Throttle(limit=10, window=15 * 60)
+from portal_ui.security import hash_token
 
 Handler = Callable[..., Any]
 
@@ -61,16 +62,15 @@ def _language() -> str:
 @ui.page("/portal/login")
 async def portal_login_page(request: Request, next: str = "", reason: str = "") -> None:
     sessions.set_language(_language())
-    if sessions.portal_user_id() is not None:
-        ui.navigate.to(sessions.safe_next(next, "/portal"))
+    if (await sessions.signed_in(request) or NOBODY).portal_user_id is not None:
+        ui.navigate.to(sessions.safe_next(next, sessions.CLIENT_HOME))
         return
     settings = runtime.settings()
     ip = client_address(request)
 
     async def submit() -> None:
         try:
-            user = await throttled_sign_in(
-                sign_in_throttle,
+            user = await limited_sign_in(
                 "client",
                 ip,
                 fields,
@@ -83,8 +83,7 @@ async def portal_login_page(request: Request, next: str = "", reason: str = "") 
             return
         if user is None:
             return
-        sessions.start_session(portal_user_id=user.id, portal_session_version=user.session_version)
-        ui.navigate.to(sessions.safe_next(next, "/portal"))
+        await sessions.sign_in(next, portal_user_id=user.id)
 
     ui.page_title(_("Sign in") + " · " + settings.firm_name)
     ui.colors(primary="#1d4ed8")
@@ -110,11 +109,11 @@ async def forgot_page(request: Request) -> None:
         if not address:
             outcome.set_text(_("Enter an email address."))
             return
-        if forgot_throttle.blocked(f"forgot-ip:{ip}"):
-            outcome.set_text(_("Too many attempts. Please wait and try again later."))
+        try:
+            await runtime.call(portal.request_password_reset, settings, address, ip)
+        except TooManyRequests as refused:
+            outcome.set_text(refused.describe(_))
             return
-        forgot_throttle.fail(f"forgot-ip:{ip}")
-        await runtime.call(portal.request_password_reset, settings, address)
         form.clear()
         with form:
             # The same answer whatever the address: nobody learns who has an account.
@@ -141,7 +140,7 @@ async def forgot_page(request: Request) -> None:
 
 
 @ui.page("/portal/reset/{token}")
-async def reset_page(token: str) -> None:
+async def reset_page(request: Request, token: str) -> None:
     sessions.set_language(_language())
     settings = runtime.settings()
     ui.page_title(_("Choose a new password") + " · " + settings.firm_name)
@@ -151,15 +150,14 @@ async def reset_page(token: str) -> None:
         with public_card(settings.firm_name) as card:
             _reset_problem(card, problem)
         return
-    key = "reset:" + hash_token(token)
+    uses = limits.password_limits("reset:" + hash_token(token), client_address(request))
 
     async def submit() -> None:
         try:
             user = await fields.submit(
                 lambda password: runtime.call_hashing(portal.reset_password, token, password),
                 error,
-                reset_throttle,
-                key,
+                lambda: runtime.call(limits.take, uses),
             )
         except InvalidToken as problem:
             card.clear()
@@ -168,8 +166,8 @@ async def reset_page(token: str) -> None:
             return
         if user is None:
             return
-        sessions.end_session()
-        ui.navigate.to("/portal/login?reason=password-changed")
+        await runtime.call(limits.give_back, uses)  # only refused passwords count (R33)
+        ui.navigate.to(f"{sessions.CLIENT_SIGN_IN}?reason=password-changed")
 
     with public_card(settings.firm_name) as card:
         heading(_("Choose a new password"))
@@ -192,26 +190,24 @@ def _reset_problem(card: ui.card, problem: InvalidToken) -> None:
 @sessions.client_page("/portal")
 async def portal_page(account: str = "") -> RedirectResponse | None:
     user_id = sessions.portal_user_id() or 0
-    version = int(app.storage.user.get("portal_session_version", 0))
     # An id that is not a number can match no account; 0 is never an id.
     asked = (int(account) if account.isdigit() else 0) if account else None
     remembered = app.storage.user.get("portal_account")
     settings = runtime.settings()
     home = await runtime.call(
-        portal.portal_home, settings, user_id, version, asked if asked is not None else remembered
+        portal.portal_home, settings, user_id, asked if asked is not None else remembered
     )
     if home is None or not home.accounts or home.selected is None:
-        sessions.end_session()
         reason = "signed-out" if home is None else "no-access"
-        return RedirectResponse(f"/portal/login?reason={reason}")
+        return RedirectResponse(f"{sessions.CLIENT_SIGN_IN}?reason={reason}")
     app.storage.user["portal_account"] = home.selected[0]
     sessions.set_language(home.language)
     ui.page_title(home.selected[1] + " · " + settings.firm_name)
-    _portal_layout(home, version, show_unavailable=asked is not None and home.asked_for_unavailable)
+    _portal_layout(home, show_unavailable=asked is not None and home.asked_for_unavailable)
     return None
 
 
-def _portal_layout(home: PortalHome, version: int, show_unavailable: bool) -> None:
+def _portal_layout(home: PortalHome, show_unavailable: bool) -> None:
     settings = runtime.settings()
     assert home.selected is not None
     account_id, account_name = home.selected
@@ -219,9 +215,7 @@ def _portal_layout(home: PortalHome, version: int, show_unavailable: bool) -> No
     async def recheck() -> PortalHome | None:
         """R11: the session and this account, checked again; if either went away, reload, which
         signs out or shows another account with a notice."""
-        fresh = await runtime.call(
-            portal.portal_home, settings, home.portal_user_id, version, account_id
-        )
+        fresh = await runtime.call(portal.portal_home, settings, home.portal_user_id, account_id)
         if fresh is None or fresh.asked_for_unavailable:
             ui.navigate.to(f"/portal?account={account_id}")
             return None
@@ -232,8 +226,7 @@ def _portal_layout(home: PortalHome, version: int, show_unavailable: bool) -> No
             ui.navigate.to(f"/portal?account={event.value}")
 
     async def sign_out() -> None:
-        sessions.end_session()
-        ui.navigate.to("/portal/login")
+        await sessions.sign_out(sessions.CLIENT_SIGN_IN)
 
     switcher = _header(home, account_id, switch, sign_out)
 
@@ -330,7 +323,7 @@ def _invite_form(
         if await recheck() is None:
             return
         try:
-            issued = await runtime.call(
+            await runtime.call(
                 portal.invite_person, settings, home.portal_user_id, account_id,
                 name_value, address,
             )  # fmt: skip
@@ -342,12 +335,8 @@ def _invite_form(
             outcome.set_text(refused.describe(_))
             return
         outcome.classes(replace="text-green-900")
-        done = (
-            _("We sent an invitation to {address}.")
-            if issued
-            else _("{address} can now use this account.")
-        )
-        outcome.set_text(done.format(address=address.lower()))
+        # R37: the same answer whether or not the address already had portal access.
+        outcome.set_text(_("We sent an email to {address}.").format(address=address.lower()))
         name.set_value("")
         email.set_value("")
 

@@ -7,16 +7,18 @@ import asyncio
 import contextlib
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from nicegui import core, run
+from nicegui import app, core, run, ui
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from portal_ui import sessions
 from portal_ui.config import Settings
 from portal_ui.db import session_scope
 
@@ -50,23 +52,74 @@ def settings() -> Settings:
     return current().settings
 
 
+@dataclass(frozen=True)
+class Guard:
+    """The session a team or portal page was opened with (R34): every service the page calls
+    afterwards runs only while that session lives, checked in the service's own transaction."""
+
+    token: str
+    # Where an action of a page whose session has ended leads.
+    sign_in: str
+
+
+class SessionEnded(Exception):
+    """The page's session ended (sign-out elsewhere, deactivation, idle, Login off)."""
+
+
+def guard_page(guard: Guard) -> None:
+    """Bind the page being built (NiceGUI's per-connection client storage) to its session."""
+    app.storage.client["guard"] = guard
+
+
+def _page_guard() -> Guard | None:
+    try:
+        return app.storage.client.get("guard")
+    except RuntimeError:  # no page in context: a start-up task, a command
+        return None
+
+
 def _in_transaction(
-    service: Callable[Concatenate[Session, P], R], *args: P.args, **kwargs: P.kwargs
+    guard: Guard | None,
+    service: Callable[Concatenate[Session, P], R],
+    *args: P.args,
+    **kwargs: P.kwargs,
 ) -> R:
+    settings = current().settings
     with session_scope(current().engine) as session:
-        return service(session, *args, **kwargs)
+        idle = timedelta(hours=settings.session_idle_hours)
+        if guard is None or sessions.current(session, guard.token, idle) is not None:
+            return service(session, *args, **kwargs)
+    # Outside the block, so that the session's end (written by sessions.current) is committed.
+    raise SessionEnded()
+
+
+async def _guarded(work: Callable[[Guard | None], Awaitable[R]]) -> R:
+    guard = _page_guard()
+    try:
+        return await work(guard)
+    except SessionEnded:
+        # The one place where an action of a dead session is refused: it changed nothing;
+        # the page goes to sign-in and the handler stops here.
+        if guard is not None:
+            ui.navigate.to(guard.sign_in)
+        raise asyncio.CancelledError() from None
 
 
 async def call(
     service: Callable[Concatenate[Session, P], R], *args: P.args, **kwargs: P.kwargs
 ) -> R:
-    """Run `service(session, ...)` in a worker thread, in one transaction committed on success;
-    domain errors propagate to the page, which shows them."""
-    result = await run.io_bound(_in_transaction, service, *args, **kwargs)
-    if result is None and core.app.is_stopping:
-        # NiceGUI answers None instead of running the call while the app stops.
-        raise asyncio.CancelledError()
-    return result  # type: ignore[return-value]
+    """Run `service(session, ...)` in a worker thread, in one transaction committed on success,
+    once the page's session is checked in that transaction; domain errors propagate to the
+    page, which shows them."""
+
+    async def work(guard: Guard | None) -> R:
+        result = await run.io_bound(_in_transaction, guard, service, *args, **kwargs)
+        if result is None and core.app.is_stopping:
+            # NiceGUI answers None instead of running the call while the app stops.
+            raise asyncio.CancelledError()
+        return result  # type: ignore[return-value]
+
+    return await _guarded(work)
 
 
 def _cores() -> int:
@@ -123,5 +176,9 @@ async def call_hashing(
     sign-in): the same transaction and errors, in the password pool instead of the pages'."""
     if core.app.is_stopping:
         raise asyncio.CancelledError()
-    work = partial(_in_transaction, service, *args, **kwargs)
-    return await asyncio.get_running_loop().run_in_executor(_passwords(), work)
+
+    async def work(guard: Guard | None) -> R:
+        job = partial(_in_transaction, guard, service, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(_passwords(), job)
+
+    return await _guarded(work)

@@ -1,24 +1,30 @@
-"""Staff and client sessions in `app.storage.user`, and the page decorators that require them.
+"""Staff and client sessions on the web side (R34-R36): the session cookie, sign-in and
+sign-out, the page decorators that require a session, and the reader's language.
 
-NiceGUI keeps the browser id across sign-in, so signing in or out clears everything the
-session held and writes it anew; each session also carries its own expiry.
+The session itself is a database record (portal_ui.sessions); a page remembers only which
+session it was opened with (NiceGUI's per-connection storage), and every service it calls
+checks that session again (pages.runtime.Guard). NiceGUI's own per-browser storage keeps
+nothing that decides who may do what: only the language and the last account viewed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
-import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import app, context, ui
 
+from pages import runtime
+from portal_ui import sessions as server_sessions
+from portal_ui.db import session_scope
 from portal_ui.i18n import DEFAULT_LANGUAGE, LANGUAGES, set_language_resolver
 
-SESSION_SECONDS = 8 * 3600
 # Quasar's names for our languages (the html lang attribute and Quasar's own texts).
 QUASAR_LANGUAGES = {"en": "en-US", "fr": "fr", "es": "es", "it": "it"}
 
@@ -67,47 +73,110 @@ def language_from_request(request: Request) -> str:
     return DEFAULT_LANGUAGE
 
 
-def start_session(**values: Any) -> None:
-    """Sign in: forget whatever the browser's session held, then hold these values."""
-    storage = app.storage.user
-    language = storage.get("language")
-    storage.clear()
-    storage.update(values, expires_at=time.time() + SESSION_SECONDS)
-    if language and "language" not in values:
-        storage["language"] = language
+COOKIE = "portal_session"
+BEGIN_PATH = "/session/begin"
+STAFF_HOME, STAFF_SIGN_IN = "/clients/accounts", "/login"
+CLIENT_HOME, CLIENT_SIGN_IN = "/portal", "/portal/login"
 
 
-def end_session() -> None:
-    language = app.storage.user.get("language")
-    app.storage.user.clear()
-    if language:
-        app.storage.user["language"] = language
+def _idle() -> timedelta:
+    return timedelta(hours=runtime.settings().session_idle_hours)
 
 
-def _alive(key: str) -> Any:
-    storage = _storage()
-    if storage is None or key not in storage:
+async def signed_in(request: Request) -> server_sessions.Principal | None:
+    """Who this browser's session cookie signs in, checked in the database (R34)."""
+    token = request.cookies.get(COOKIE)
+    if not token:
         return None
-    if storage.get("expires_at", 0) < time.time():
-        storage.clear()
+    return await runtime.call(server_sessions.current, token, _idle())
+
+
+def _principal() -> server_sessions.Principal | None:
+    try:
+        return app.storage.client.get("principal")
+    except RuntimeError:
         return None
-    storage["expires_at"] = time.time() + SESSION_SECONDS  # idle expiry slides with use
-    return storage[key]
 
 
 def staff_member_id() -> int | None:
-    return _alive("member_id")
+    """The team member of the page in context (set when the page was opened)."""
+    principal = _principal()
+    return principal.member_id if principal else None
 
 
 def portal_user_id() -> int | None:
-    return _alive("portal_user_id")
+    """The portal user of the page in context (set when the page was opened)."""
+    principal = _principal()
+    return principal.portal_user_id if principal else None
+
+
+async def sign_in(
+    next_path: str, *, member_id: int | None = None, portal_user_id: int | None = None
+) -> None:
+    """Start a new session for this person (R34) and take the browser to `next_path` (R35)
+    through /session/begin, which gives it the session's new cookie."""
+    grant = await runtime.call(
+        server_sessions.grant, member_id=member_id, portal_user_id=portal_user_id
+    )
+    home = STAFF_HOME if member_id is not None else CLIENT_HOME
+    target = quote(safe_next(next_path, home), safe="")
+    ui.navigate.to(f"{BEGIN_PATH}?grant={grant}&next={target}")
+
+
+async def sign_out(then: str) -> None:
+    """End every session of the signed-in person (R34), everywhere, and go to `then`."""
+    principal = _principal()
+    if principal is not None:
+        await runtime.call(
+            server_sessions.end_person,
+            member_id=principal.member_id,
+            portal_user_id=principal.portal_user_id,
+        )
+    with contextlib.suppress(RuntimeError, AssertionError):
+        app.storage.user.pop("portal_account", None)
+    ui.navigate.to(then)
+
+
+def begin_session(grant: str = "", next: str = "") -> RedirectResponse:
+    """Exchange a sign-in's single-use grant for the session cookie (HttpOnly, SameSite=Lax,
+    Secure over https: R36), then go on to the page first asked for (R35). A plain (sync)
+    route: Starlette runs it in a worker thread. Registered at BEGIN_PATH by portal_ui.app."""
+    target = safe_next(next, STAFF_HOME)
+    settings = runtime.settings()
+    with session_scope(runtime.current().engine) as session:
+        token = server_sessions.begin(session, grant)
+    if token is None:
+        sign_in_page = CLIENT_SIGN_IN if target.startswith("/portal") else STAFF_SIGN_IN
+        return RedirectResponse(f"{sign_in_page}?next={quote(target, safe='')}", 303)
+    response = RedirectResponse(target, 303)
+    response.set_cookie(
+        COOKIE, token, httponly=True, samesite="lax", secure=settings.secure_cookies, path="/"
+    )
+    return response
+
+
+# What a browser ignores in a URL wherever it stands (the WHATWG URL standard): tab, LF, CR.
+_IGNORED = str.maketrans("", "", "\t\n\r")
+# ... and what it strips from both ends: C0 controls and space.
+_C0_OR_SPACE = "".join(chr(code) for code in range(0x21))
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """Only a path on this site (never //host or a scheme) may be a redirect target."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """R35: `target` when it is a path of this site read the way a browser reads it, else
+    `default`. Tabs and line breaks are dropped first (a tab between two slashes makes `//evil`
+    to a browser);
+    then no scheme, no host, no `//` and no backslash (which browsers read as `/`)."""
+    if not target:
         return default
-    return target
+    cleaned = target.translate(_IGNORED).strip(_C0_OR_SPACE)
+    if not cleaned.startswith("/") or cleaned.startswith("//") or "\\" in cleaned:
+        return default
+    if any(ord(character) < 0x20 or ord(character) == 0x7F for character in cleaned):
+        return default
+    parts = urlsplit(cleaned)
+    if parts.scheme or parts.netloc:
+        return default
+    return cleaned
 
 
 def _requested(request: Request) -> str:
@@ -115,14 +184,23 @@ def _requested(request: Request) -> str:
     return request.url.path + (f"?{query}" if query else "")
 
 
-def _guarded(path: str, who: Callable[[], Any], sign_in: str, **page_kwargs: Any) -> Callable:
+def _guarded(path: str, person: str, sign_in: str, ended: str, **page_kwargs: Any) -> Callable:
+    """A page that needs a live session of `person` ("member_id" or "portal_user_id"); its
+    every service call afterwards is checked against that session (runtime.Guard)."""
+
     def decorator(build: Callable) -> Callable:
         signature = inspect.signature(build)
         wants_request = "request" in signature.parameters
 
         async def page(request: Request, **kwargs: Any) -> Any:
-            if who() is None:
-                return RedirectResponse(f"{sign_in}?next={quote(_requested(request), safe='')}")
+            principal = await signed_in(request)
+            if principal is None or getattr(principal, person) is None:
+                back = f"next={quote(_requested(request), safe='')}"
+                if principal is None and COOKIE in request.cookies:
+                    return RedirectResponse(f"{ended}&{back}")  # say why: it ended
+                return RedirectResponse(f"{sign_in}?{back}")
+            app.storage.client["principal"] = principal
+            runtime.guard_page(runtime.Guard(token=request.cookies[COOKIE], sign_in=ended))
             _set_page_language(stored_language() or DEFAULT_LANGUAGE)
             if wants_request:
                 kwargs["request"] = request
@@ -148,9 +226,11 @@ def _guarded(path: str, who: Callable[[], Any], sign_in: str, **page_kwargs: Any
 
 def staff_page(path: str, **page_kwargs: Any) -> Callable:
     """A team page: without a staff session it redirects to /login, then back here."""
-    return _guarded(path, staff_member_id, "/login", **page_kwargs)
+    ended = f"{STAFF_SIGN_IN}?reason=signed-out"
+    return _guarded(path, "member_id", STAFF_SIGN_IN, ended, **page_kwargs)
 
 
 def client_page(path: str, **page_kwargs: Any) -> Callable:
     """A portal page: without a client session it redirects to /portal/login, then back here."""
-    return _guarded(path, portal_user_id, "/portal/login", **page_kwargs)
+    ended = f"{CLIENT_SIGN_IN}?reason=signed-out"
+    return _guarded(path, "portal_user_id", CLIENT_SIGN_IN, ended, **page_kwargs)

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import app, background_tasks, run, ui
 from sqlalchemy import Engine
 
-from pages import runtime
+from pages import hardening, runtime, sessions
 from portal_ui import bulk
 from portal_ui.config import Settings
 from portal_ui.db import session_scope
@@ -35,8 +35,12 @@ PAGE_MODULES = (
 def build(settings: Settings, engine: Engine, *, start_mail: bool = True) -> None:
     """Register every page and the start-up and shut-down work."""
     runtime.install(runtime.Runtime(settings=settings, engine=engine))
+    app.add_middleware(hardening.Hardening, settings=settings)
     for name in PAGE_MODULES:
         importlib.import_module(name)  # each page module registers its routes
+    app.add_api_route(
+        sessions.BEGIN_PATH, sessions.begin_session, methods=["GET"], include_in_schema=False
+    )
 
     app.on_shutdown(runtime.stop_password_pool)
 
@@ -99,6 +103,12 @@ def serve(settings: Settings, engine: Engine) -> None:
         port=settings.port,
         title=settings.firm_name,
         storage_secret=settings.session_secret(),
+        # R36: NiceGUI's browser cookie (which only keeps the reader's language) is HttpOnly and
+        # SameSite=Lax already; Secure too when the product is reached over https.
+        session_middleware_kwargs={"https_only": settings.secure_cookies, "same_site": "lax"},
+        # R33: uvicorn would believe X-Forwarded-For from any loopback connection; who the
+        # client is gets decided by PORTAL_TRUSTED_PROXIES alone (pages.login.client_address).
+        proxy_headers=False,
         language="en-US",
         reload=False,
         show=False,

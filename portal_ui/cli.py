@@ -1,4 +1,5 @@
-"""The `portal-ui` commands of CONTRACT.md: serve, seed, create-staff; and notify (R28)."""
+"""The `portal-ui` commands of CONTRACT.md: serve, seed, create-staff, deactivate-staff,
+reactivate-staff; and notify (R28)."""
 
 from __future__ import annotations
 
@@ -93,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=_serve)
     _add_seed(commands)
     _add_create_staff(commands)
+    _add_staff_activation(commands)
     _add_notify(commands)
     return parser
 
@@ -145,6 +147,29 @@ def _add_create_staff(commands: argparse._SubParsersAction) -> None:
         help=_("at least 10 characters, not the address, not a common password"),
     )
     parser.set_defaults(handler=_create_staff)
+
+
+def _add_staff_activation(commands: argparse._SubParsersAction) -> None:
+    """R34: deactivate-staff and reactivate-staff."""
+    for name, handler, summary, description in (
+        (
+            "deactivate-staff",
+            _deactivate_staff,
+            _("stop a team member from signing in"),
+            _("End a team member's sessions at once and stop them from signing in."),
+        ),
+        (
+            "reactivate-staff",
+            _reactivate_staff,
+            _("let a deactivated team member sign in again"),
+            _("Let a deactivated team member sign in again with their password."),
+        ),
+    ):
+        parser = commands.add_parser(name, help=summary, description=description)
+        parser.add_argument(
+            "--email", required=True, metavar="E", help=_("the team member's email address")
+        )
+        parser.set_defaults(handler=handler)
 
 
 def _add_notify(commands: argparse._SubParsersAction) -> None:
@@ -202,6 +227,26 @@ def _create_staff(args: argparse.Namespace) -> int:
         session.commit()
     print(_("Team member {name} <{email}> added.").format(name=member.name, email=member.email))
     print(_("Sign in at {url}").format(url=f"{settings.public_base_url}/login"))
+    return 0
+
+
+def _deactivate_staff(args: argparse.Namespace) -> int:
+    with _session(load_settings()) as session:
+        member = staff.deactivate(session, args.email)
+        session.commit()
+    print(
+        _("{name} <{email}> is deactivated: signed out everywhere, and cannot sign in.").format(
+            name=member.name, email=member.email
+        )
+    )
+    return 0
+
+
+def _reactivate_staff(args: argparse.Namespace) -> int:
+    with _session(load_settings()) as session:
+        member = staff.reactivate(session, args.email)
+        session.commit()
+    print(_("{name} <{email}> can sign in again.").format(name=member.name, email=member.email))
     return 0
 
 

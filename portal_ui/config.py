@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from enum import StrEnum
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -37,6 +38,13 @@ class Settings(BaseSettings):
     secret: str = ""
     invite_ttl_hours: int = Field(default=168, ge=1)
     check_dns: bool = False
+    # Reverse proxies whose X-Forwarded-For names the client (R33): addresses or networks,
+    # separated by commas or spaces. Nobody else's header is believed.
+    trusted_proxies: str = ""
+    # A session ends after this long without activity (R34).
+    session_idle_hours: float = Field(default=12, gt=0)
+    # How many people one client may invite a day from the portal (R37).
+    client_invites_per_day: int = Field(default=20, ge=0)
     # The embedded SMTP server's port when PORTAL_SMTP_HOST is unset (0: any free port).
     dev_smtp_port: int = Field(default=0, ge=0, le=65535)
 
@@ -55,6 +63,23 @@ class Settings(BaseSettings):
         if value not in LANGUAGES:
             raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        for part in value.replace(",", " ").split():
+            ip_network(part, strict=False)  # raises ValueError with the bad entry
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        parts = self.trusted_proxies.replace(",", " ").split()
+        return tuple(ip_network(part, strict=False) for part in parts)
+
+    @property
+    def secure_cookies(self) -> bool:
+        """R36: cookies are Secure when the product is reached over https."""
+        return self.public_base_url.startswith("https://")
 
     @property
     def public_base_url(self) -> str:

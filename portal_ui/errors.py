@@ -32,6 +32,27 @@ class InvalidAddress(DomainError):
     message = N_("This email address is invalid.")
 
 
+class InvalidName(DomainError):
+    """R38: a name that is empty or longer than inputs.MAX_NAME."""
+
+    message = N_("Enter a name.")
+
+
+class MessageTooLong(DomainError):
+    """R38: a personalized message longer than inputs.MAX_MESSAGE."""
+
+    message = N_("The message can have at most {limit} characters.")
+
+
+class InvalidPhone(DomainError):
+    """R38: a phone number that breaks the rule of inputs.clean_phone."""
+
+    message = N_(
+        "Enter a phone number of 5 to 20 digits, such as +33 1 23 45 67 89. It may contain "
+        "spaces, + - ( ) . and end with an extension such as ext. 12."
+    )
+
+
 class AddressTaken(DomainError):
     message = N_("This email address already belongs to another contact.")
 
@@ -50,6 +71,12 @@ class NoOutstandingInvitation(DomainError):
 
 class TooManyRequests(DomainError):
     message = N_("Too many attempts. Please wait and try again later.")
+
+
+class TooManyInvitations(DomainError):
+    """R37: a client's daily number of invitations is used up."""
+
+    message = N_("You can invite up to {count} people a day. Please try again tomorrow.")
 
 
 class TokenProblem(StrEnum):

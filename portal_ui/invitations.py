@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
-from portal_ui import access, activity, events
+from portal_ui import access, activity, events, limits
 from portal_ui.activity import Actor
 from portal_ui.batch_sql import ids_after, in_ids, insert_rows
 from portal_ui.clock import utcnow
@@ -43,7 +43,6 @@ from portal_ui.models import (
 )
 from portal_ui.security import check_password, hash_password, hash_token, new_token
 
-NEW_LINK_INTERVAL = timedelta(hours=1)
 _BATCH = 500  # addresses per set-based round of send_invitations
 _INVITATION = Invitation.__table__  # type: ignore[attr-defined]
 _ACTIVITY_EVENT = ActivityEvent.__table__  # type: ignore[attr-defined]
@@ -485,12 +484,8 @@ def request_new_link(
         raise InvalidToken(TokenProblem.UNKNOWN)  # a working link needs no new one
     old = session.scalars(select(Invitation).where(Invitation.token_hash == hash_token(token)))
     invitation = old.one()
-    recent = select(Invitation.id).where(
-        Invitation.email_id == invitation.email_id,
-        col(Invitation.requested_by_client),
-        Invitation.created_at > moment - NEW_LINK_INTERVAL,
-    )
-    if session.scalars(recent).first() is not None:
+    # Counted atomically before anything is written: parallel requests send one link (R33).
+    if not limits.take(session, [(limits.NEW_LINK_PER_ADDRESS, str(invitation.email_id))], moment):
         raise TooManyRequests()
     email = _email(session, invitation.email_id)
     return send_invitation(

@@ -82,6 +82,8 @@ class TeamMember(SQLModel, table=True):
     # Accounts-list columns this member has hidden (R23).
     hidden_columns: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
+    # A deactivated member cannot sign in and has no session (R34); None while active.
+    deactivated_at: datetime | None = None
 
 
 class Account(SQLModel, table=True):
@@ -218,8 +220,6 @@ class PortalUser(SQLModel, table=True):
     password_hash: str
     activated_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
-    # Bumped on password change so that other open sessions end.
-    session_version: int = 1
 
 
 class Invitation(SQLModel, table=True):
@@ -341,3 +341,42 @@ class BulkJob(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None
     finished_at: datetime | None = None
+
+
+class UserSession(SQLModel, table=True):
+    """A signed-in browser, staff or client (R34). The browser's cookie holds a random token;
+    only its hash is stored. A session is made at sign-in with a single-use grant, which the
+    browser exchanges for the cookie (so an identifier seen before sign-in never signs in)."""
+
+    __tablename__ = "user_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # None until the browser takes the session with its grant.
+    token_hash: str | None = Field(default=None, unique=True)
+    grant_hash: str | None = Field(default=None, unique=True)
+    grant_expires_at: datetime | None = None
+    # Exactly one of the two: whose session this is.
+    member_id: int | None = Field(
+        default=None, foreign_key="team_member.id", index=True, ondelete="CASCADE"
+    )
+    portal_user_id: int | None = Field(
+        default=None, foreign_key="portal_user.id", index=True, ondelete="CASCADE"
+    )
+    # A digest of the person's address and password hash at sign-in: a session ends when
+    # either changes, however it was changed (sessions.credential).
+    credential: str
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    ended_at: datetime | None = None
+
+
+class LimitCounter(SQLModel, table=True):
+    """How many times one subject used one limit in its current window (R33, R37), counted by
+    one atomic upsert, so every process and restart sees the same counts. The window ends at
+    `expires_at`, in whole seconds since the epoch."""
+
+    __tablename__ = "limit_counter"
+
+    key: str = Field(primary_key=True)
+    count: int = 0
+    expires_at: int = Field(index=True)

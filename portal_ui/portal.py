@@ -3,13 +3,14 @@ reset, and inviting another person to an account (R31, R20)."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
-from portal_ui import access, access_rows, contacts, invitations
+from portal_ui import access, access_rows, contacts, invitations, limits, sessions
 from portal_ui.activity import Actor
 from portal_ui.clock import utcnow
 from portal_ui.config import Settings
@@ -21,6 +22,8 @@ from portal_ui.errors import (
     NoPortalAccess,
     NotFound,
     TokenProblem,
+    TooManyInvitations,
+    TooManyRequests,
 )
 from portal_ui.i18n import N_
 from portal_ui.invitations import IssuedInvitation
@@ -107,13 +110,12 @@ def portal_home(
     session: Session,
     settings: Settings,
     portal_user_id: int,
-    session_version: int,
     account_id: int | None = None,
 ) -> PortalHome | None:
-    """Everything the portal page needs, checked afresh on each action (R8, R11). None when the
-    session no longer holds: the portal user is gone or its password changed since sign-in."""
+    """Everything the portal page needs, checked afresh on each action (R8, R11); None when
+    the portal user is gone."""
     user = session.get(PortalUser, portal_user_id)
-    if user is None or user.session_version != session_version:
+    if user is None:
         return None
     email = session.get(ContactEmail, user.email_id)
     if email is None:
@@ -133,12 +135,14 @@ def portal_home(
 
 
 def request_password_reset(
-    session: Session, settings: Settings, address: str, now: datetime | None = None
+    session: Session, settings: Settings, address: str, ip: str, now: datetime | None = None
 ) -> None:
     """Email a single-use reset link valid for RESET_TTL to an activated client with portal
     access. Looks the same to the caller whatever the address, and sends at most RESET_LIMIT
-    links an hour to one user."""
+    links an hour to one user; TooManyRequests when `ip` asked too often (R33)."""
     moment = now or utcnow()
+    if not limits.take(session, [(limits.RESET_REQUESTS_PER_IP, ip)], moment):
+        raise TooManyRequests()
     user = _user_by_address(session, contacts.normalise_address(address))
     if user is None or not client_accounts(session, user.id or 0):
         return
@@ -185,7 +189,7 @@ def reset_password(
     session: Session, token: str, password: str, now: datetime | None = None
 ) -> PortalUser:
     """Set a new password from a reset link (R17's policy). Every reset link of the user stops
-    working and every open session of the user ends (session_version)."""
+    working and every open session of the user ends (R34)."""
     moment = now or utcnow()
     reset = _usable_reset(session, token, moment)
     user = session.get(PortalUser, reset.portal_user_id)
@@ -194,8 +198,8 @@ def reset_password(
         raise InvalidToken(TokenProblem.UNKNOWN)
     check_password(password, email.address)
     user.password_hash = hash_password(password)
-    user.session_version += 1
     session.add(user)
+    sessions.end_person(session, portal_user_id=user.id, now=moment)
     session.execute(
         update(PasswordReset)
         .where(PasswordReset.portal_user_id == user.id, col(PasswordReset.used_at).is_(None))
@@ -215,25 +219,59 @@ def invite_person(
     now: datetime | None = None,
 ) -> IssuedInvitation | None:
     """R31: a client gives another person Login on an account it can use and invites them;
-    Invited by then names the client (R20). None when the address is already activated: it gets
-    the account at once (R10). NotFound when the client cannot use the account (any more)."""
+    Invited by then names the client (R20). An address already activated gets the account at
+    once (R10) and an email saying so, and None comes back; the page answers alike either way
+    (R37). At most `client_invites_per_day` people a day (R37): TooManyInvitations beyond.
+    NotFound when the client cannot use the account (any more)."""
     moment = now or utcnow()
     if not can_use_account(session, portal_user_id, account_id):
         raise NotFound()
+    daily = limits.client_invites(settings.client_invites_per_day)
+    if not limits.take(session, [(daily, str(portal_user_id))], moment):
+        raise TooManyInvitations(count=settings.client_invites_per_day)
     actor = client_actor(session, portal_user_id)
     email = _find_or_add_address(session, settings, name, address)
     contacts.link_contact(session, account_id, email.contact_id)
     row = access_rows.get_row(session, account_id, email.id or 0)
+    issued: IssuedInvitation | None = None
     if not row.login:
-        return access_rows.set_login(
+        issued = access_rows.set_login(
             session, settings, account_id, email.id or 0, True, actor,
             send_invitation=True, now=moment,
         )  # fmt: skip
-    try:
+    else:
         # Login was already on but not activated: a fresh invitation from this client (R14).
-        return invitations.send_invitation(session, settings, email.id or 0, actor, now=moment)
-    except AlreadyActive:
-        return None
+        with contextlib.suppress(AlreadyActive):
+            issued = invitations.send_invitation(
+                session, settings, email.id or 0, actor, now=moment
+            )
+    if issued is None:
+        _tell_access_granted(session, settings, email, account_id, actor, moment)
+    return issued
+
+
+def _tell_access_granted(
+    session: Session,
+    settings: Settings,
+    email: ContactEmail,
+    account_id: int,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """R37: the email an already activated client gets when another client gives them an
+    account, in place of an invitation."""
+    account = session.get(Account, account_id)
+    body = templates.access_granted_email(
+        firm_name=settings.firm_name,
+        person=actor.name,
+        account_name=account.name if account else "",
+        link=f"{settings.public_base_url}/portal/login",
+        language=invitations.contact_language(session, settings, email),
+    )
+    outbox.enqueue(
+        session, settings, to=email.address, email=body, kind="access_granted",
+        email_id=email.id, now=now,
+    )  # fmt: skip
 
 
 def client_actor(session: Session, portal_user_id: int) -> Actor:

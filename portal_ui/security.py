@@ -1,13 +1,10 @@
-"""Passwords (Argon2id and the policy of R17), single-use tokens (R15), and sign-in throttling."""
+"""Passwords (Argon2id and the policy of R17, R38a) and single-use tokens (R15). Limits on
+attempts are portal_ui.limits."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
-import time
-from collections import deque
-from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -89,37 +86,3 @@ def new_token() -> str:
 def hash_token(token: str) -> str:
     """Only this is stored. A fast hash is right here: the token has 256 bits of entropy."""
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-@dataclass
-class Throttle:
-    """At most `limit` failures per key within `window` seconds (in memory: one process)."""
-
-    limit: int
-    window: float
-
-    def __post_init__(self) -> None:
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        failures = self._failures.setdefault(key, deque())
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        return failures
-
-    def blocked(self, *keys: str, now: float | None = None) -> bool:
-        moment = time.monotonic() if now is None else now
-        with self._lock:
-            return any(len(self._recent(key, moment)) >= self.limit for key in keys)
-
-    def fail(self, *keys: str, now: float | None = None) -> None:
-        moment = time.monotonic() if now is None else now
-        with self._lock:
-            for key in keys:
-                self._recent(key, moment).append(moment)
-
-    def reset(self, *keys: str) -> None:
-        with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)

@@ -604,7 +604,6 @@ class _SyntheticFirm:
         self._add(
             PortalUser, id=self._id(PortalUser), email_id=email_id,
             password_hash=self.password_hash, activated_at=activated, last_login_at=last_login,
-            session_version=1,
         )  # fmt: skip
         sent = activated - min(self.ttl, timedelta(days=3)) * self.rng.uniform(0, 0.9)
         self._invitation(email_id, sent, InvitationState.ACCEPTED, activated)

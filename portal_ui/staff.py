@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from portal_ui import sessions
+from portal_ui.clock import utcnow
 from portal_ui.errors import DomainError, InvalidAddress, NotFound, StaffExists, UnknownLanguage
 from portal_ui.i18n import LANGUAGES, N_
 from portal_ui.models import TeamMember
 from portal_ui.security import DUMMY_PASSWORD_HASH, check_password, hash_password, verify_password
 
 EMPTY_NAME = N_("Enter a name.")
+NO_SUCH_MEMBER = N_("There is no team member with this email address.")
 MAX_HIDDEN_COLUMNS = 32
 
 
@@ -55,8 +59,9 @@ def member_by_email(session: Session, email: str) -> TeamMember | None:
 
 
 def authenticate(session: Session, email: str, password: str) -> TeamMember | None:
-    """The team member whose address and password these are, or None. An unknown address
-    still costs one Argon2id verification, so timing does not reveal who has an account."""
+    """The active team member whose address and password these are, or None. An unknown
+    address still costs one Argon2id verification, so timing does not reveal who has an
+    account; a deactivated member is refused like a wrong password (R34)."""
     try:
         address = normalise_staff_email(email)
     except InvalidAddress:
@@ -65,7 +70,36 @@ def authenticate(session: Session, email: str, password: str) -> TeamMember | No
     if member is None:
         verify_password(DUMMY_PASSWORD_HASH, password)
         return None
-    return member if verify_password(member.password_hash, password) else None
+    if not verify_password(member.password_hash, password):
+        return None
+    return member if member.deactivated_at is None else None
+
+
+def deactivate(session: Session, email: str, now: datetime | None = None) -> TeamMember:
+    """R34: the member can no longer sign in, and every session of theirs ends at once."""
+    member = _existing(session, email)
+    if member.deactivated_at is None:
+        member.deactivated_at = now or utcnow()
+        session.add(member)
+    sessions.end_person(session, member_id=member.id, now=now)
+    session.flush()
+    return member
+
+
+def reactivate(session: Session, email: str) -> TeamMember:
+    """R34: a deactivated member may sign in again (with the password they had)."""
+    member = _existing(session, email)
+    member.deactivated_at = None
+    session.add(member)
+    session.flush()
+    return member
+
+
+def _existing(session: Session, email: str) -> TeamMember:
+    member = member_by_email(session, normalise_staff_email(email))
+    if member is None:
+        raise NotFound(NO_SUCH_MEMBER)
+    return member
 
 
 def get_member(session: Session, member_id: int) -> TeamMember:

@@ -248,3 +248,22 @@ def password_reset_email(
         link=link,
         expires=format_moment(expires_at, language),
     )
+
+
+def access_granted_email(
+    *, firm_name: str, person: str, account_name: str, link: str, language: str
+) -> Email:
+    """R37: tells a client who already has portal access that another client gave them one
+    more account (so the one who invited learns nothing about who already had access)."""
+    _ = translator(language)
+    return _render(
+        "access_granted",
+        language,
+        _("You have access to {account} in the {firm} client portal").format(
+            account=account_name, firm=firm_name
+        ),
+        firm_name=firm_name,
+        person=person,
+        account_name=account_name,
+        link=link,
+    )

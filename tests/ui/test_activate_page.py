@@ -94,7 +94,7 @@ async def test_activating_signs_the_client_in_and_lands_on_the_portal(
     user.find(marker="activate").click()
     await user.should_see(marker="account-name", retries=100)  # Argon2id takes a moment
     await user.should_see("Harbour Bakery")
-    assert user.back_history[-1] == "/portal"
+    assert "portal_session" in user.http_client.cookies  # R34: a session of its own
     with Session(ui_engine, expire_on_commit=False) as session:
         assert session.scalars(select(PortalUser)).one() is not None
 

@@ -61,7 +61,10 @@ def open_session(url: str) -> Session:
 # -- help and usage --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", [[], ["serve"], ["seed"], ["create-staff"]])
+@pytest.mark.parametrize(
+    "command",
+    [[], ["serve"], ["seed"], ["create-staff"], ["deactivate-staff"], ["reactivate-staff"]],
+)
 def test_help_works_for_every_command(database, capsys, command):
     code, out, err = run(capsys, *command, "--help")
     assert code == 0
@@ -144,6 +147,26 @@ def test_create_staff_refuses_an_invalid_address(database, capsys):  # R22
         "--password", "quiet-harbour-lamp",
     )  # fmt: skip
     assert_one_line_error(code, err)
+
+
+def test_deactivate_staff_stops_sign_in_and_reactivate_staff_allows_it(database, capsys):
+    # R34
+    argv = ["create-staff", "--email", "anna@example.com", "--name", "Anna"]
+    assert run(capsys, *argv, "--password", "quiet-harbour-lamp")[0] == 0
+    code, out, err = run(capsys, "deactivate-staff", "--email", "Anna@Example.com")
+    assert (code, err) == (0, "") and "deactivated" in out
+    with open_session(database) as session:
+        assert staff.authenticate(session, "anna@example.com", "quiet-harbour-lamp") is None
+    code, out, err = run(capsys, "reactivate-staff", "--email", "anna@example.com")
+    assert (code, err) == (0, "") and "sign in again" in out
+    with open_session(database) as session:
+        assert staff.authenticate(session, "anna@example.com", "quiet-harbour-lamp") is not None
+
+
+@pytest.mark.parametrize("command", ["deactivate-staff", "reactivate-staff"])
+def test_an_unknown_team_member_is_one_line(database, capsys, command):  # R34
+    code, _, err = run(capsys, command, "--email", "nobody@example.com")
+    assert_one_line_error(code, err, "no team member")
 
 
 # -- configuration and database problems -----------------------------------------------------------

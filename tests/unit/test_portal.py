@@ -6,9 +6,17 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from portal_ui import access_rows, activity, contacts, invitations, portal
+from portal_ui import access_rows, activity, contacts, invitations, portal, sessions
 from portal_ui.clock import utcnow
-from portal_ui.errors import InvalidAddress, InvalidToken, NoPortalAccess, NotFound, TokenProblem
+from portal_ui.errors import (
+    InvalidAddress,
+    InvalidToken,
+    NoPortalAccess,
+    NotFound,
+    TokenProblem,
+    TooManyInvitations,
+    TooManyRequests,
+)
 from portal_ui.models import (
     Account,
     ActivityEvent,
@@ -30,6 +38,8 @@ from tests.clients import (
 from tests.factories import actor_for, emails_of, make_account, make_member
 
 NEW_PASSWORD = "Green-Lantern-Walks-19"
+IP = "192.0.2.7"
+IDLE = timedelta(hours=12)
 
 
 def contact_name_of(session, email_id):
@@ -97,11 +107,11 @@ def test_login_off_removes_the_account_at_the_next_action(
     session, settings, member, client_on_two
 ):  # R11
     email, user, (alpha, beta, _gamma) = client_on_two
-    before = portal.portal_home(session, settings, user.id, user.session_version, alpha.id)
+    before = portal.portal_home(session, settings, user.id, alpha.id)
     assert before.selected == (alpha.id, "Alpha Ltd")
     access_rows.set_login(session, settings, alpha.id, email.id, False, actor_for(member))
     session.commit()
-    after = portal.portal_home(session, settings, user.id, user.session_version, alpha.id)
+    after = portal.portal_home(session, settings, user.id, alpha.id)
     assert after.accounts == [(beta.id, "Beta Ltd")]
     assert after.selected == (beta.id, "Beta Ltd") and after.asked_for_unavailable
     assert not portal.can_use_account(session, user.id, alpha.id)
@@ -125,19 +135,19 @@ def test_a_client_cannot_use_another_clients_account(session, settings, member):
     (_, first), (_, second) = two_clients(session, settings, member)
     theirs = portal.client_accounts(session, second.id)[0][0]
     assert not portal.can_use_account(session, first.id, theirs)
-    home = portal.portal_home(session, settings, first.id, first.session_version, theirs)
+    home = portal.portal_home(session, settings, first.id, theirs)
     assert home.asked_for_unavailable and home.selected[0] != theirs
 
 
-def test_a_session_from_before_a_password_change_ends(session, settings, client_on_two):  # R8
-    _email, user, (alpha, *_) = client_on_two
-    assert portal.portal_home(session, settings, user.id, user.session_version + 1) is None
-    assert portal.portal_home(session, settings, user.id + 1000, 1) is None
+def test_the_home_of_a_portal_user_that_is_gone_is_none(session, settings, client_on_two):
+    # R8
+    _email, user, _accounts = client_on_two
+    assert portal.portal_home(session, settings, user.id + 1000) is None
 
 
 def test_a_reset_link_is_emailed_to_an_activated_client(session, settings, client_on_two):  # R15
     email, *_ = client_on_two
-    portal.request_password_reset(session, settings, email.address.title())
+    portal.request_password_reset(session, settings, email.address.title(), IP)
     message = messages_to(session, email.address)[-1]
     assert "/portal/reset/" in text_of(message)
     token = token_in(message)
@@ -151,7 +161,7 @@ def test_a_reset_request_for_an_unknown_address_sends_nothing(
     session, settings, client_on_two
 ):  # R8
     before = len(session.scalars(select(OutboxMessage)).all())
-    portal.request_password_reset(session, settings, "stranger@example.com")
+    portal.request_password_reset(session, settings, "stranger@example.com", IP)
     assert len(session.scalars(select(OutboxMessage)).all()) == before
 
 
@@ -161,7 +171,7 @@ def test_reset_requests_are_limited_per_hour(session, settings, client_on_two): 
     moment = utcnow()
     for minute in range(5):
         portal.request_password_reset(
-            session, settings, email.address, moment + timedelta(minutes=minute)
+            session, settings, email.address, f"10.0.0.{minute}", moment + timedelta(minutes=minute)
         )
     assert len(messages_to(session, email.address)) == before + portal.RESET_LIMIT
 
@@ -170,13 +180,13 @@ def test_a_reset_sets_the_new_password_once_and_ends_other_sessions(
     session, settings, client_on_two
 ):  # R17
     email, user, _accounts = client_on_two
-    version = user.session_version
-    portal.request_password_reset(session, settings, email.address)
+    elsewhere = sessions.begin(session, sessions.grant(session, portal_user_id=user.id))
+    portal.request_password_reset(session, settings, email.address, IP)
     token = token_in(messages_to(session, email.address)[-1])
     portal.reset_password(session, token, NEW_PASSWORD)
     assert portal.authenticate_client(session, email.address, NEW_PASSWORD) is not None
     assert portal.authenticate_client(session, email.address, CLIENT_PASSWORD) is None
-    assert user.session_version == version + 1
+    assert sessions.current(session, elsewhere, IDLE) is None  # R34
     with pytest.raises(InvalidToken) as used:
         portal.reset_password(session, token, "Another-Fine-Password-5")
     assert used.value.problem is TokenProblem.USED
@@ -184,7 +194,7 @@ def test_a_reset_sets_the_new_password_once_and_ends_other_sessions(
 
 def test_a_reset_link_expires_after_an_hour(session, settings, client_on_two):  # R15
     email, *_ = client_on_two
-    portal.request_password_reset(session, settings, email.address)
+    portal.request_password_reset(session, settings, email.address, IP)
     token = token_in(messages_to(session, email.address)[-1])
     later = utcnow() + portal.RESET_TTL + timedelta(seconds=1)
     with pytest.raises(InvalidToken) as expired:
@@ -194,7 +204,7 @@ def test_a_reset_link_expires_after_an_hour(session, settings, client_on_two):  
 
 def test_a_reset_keeps_the_password_policy(session, settings, client_on_two):  # R17
     email, *_ = client_on_two
-    portal.request_password_reset(session, settings, email.address)
+    portal.request_password_reset(session, settings, email.address, IP)
     token = token_in(messages_to(session, email.address)[-1])
     with pytest.raises(PasswordRejected):
         portal.reset_password(session, token, "password")
@@ -240,6 +250,47 @@ def test_inviting_an_activated_person_grants_the_account_at_once(
     issued = portal.invite_person(session, settings, user.id, alpha.id, "X", other_email.address)
     assert issued is None
     assert (alpha.id, "Alpha Ltd") in portal.client_accounts(session, other_user.id)
+
+
+def test_an_activated_person_invited_by_a_client_is_told_by_email(
+    session, settings, member, client_on_two
+):  # R37: no invitation, but an email all the same, so the inviter learns nothing
+    _email, user, (alpha, *_) = client_on_two
+    other_email, _other = activated_client(
+        session, settings, member, [make_account(session, settings, "Delta Ltd")]
+    )
+    before = len(messages_to(session, other_email.address))
+    portal.invite_person(session, settings, user.id, alpha.id, "X", other_email.address)
+    granted = messages_to(session, other_email.address)[before:]
+    assert len(granted) == 1
+    assert "Alpha Ltd" in text_of(granted[0]) and "/portal/login" in text_of(granted[0])
+    assert "/activate/" not in text_of(granted[0])
+
+
+def test_a_client_invites_at_most_the_daily_number_of_people(
+    session, settings, client_on_two
+):  # R37
+    _email, user, (alpha, *_) = client_on_two
+    limited = settings.model_copy(update={"client_invites_per_day": 3})
+    moment = utcnow()
+    for n in range(3):
+        portal.invite_person(
+            session, limited, user.id, alpha.id, "P", f"p{n}@example.com", now=moment
+        )
+    with pytest.raises(TooManyInvitations):
+        portal.invite_person(session, limited, user.id, alpha.id, "P", "p9@example.com", now=moment)
+    tomorrow = moment + timedelta(days=1, seconds=1)
+    assert portal.invite_person(
+        session, limited, user.id, alpha.id, "P", "p9@example.com", now=tomorrow
+    )
+
+
+def test_reset_requests_from_one_place_are_limited(session, settings, client_on_two):  # R33
+    email, *_ = client_on_two
+    for _attempt in range(5):
+        portal.request_password_reset(session, settings, "stranger@example.com", IP)
+    with pytest.raises(TooManyRequests):
+        portal.request_password_reset(session, settings, email.address, IP)
 
 
 def test_a_client_cannot_invite_to_an_account_it_cannot_use(
