@@ -14,7 +14,8 @@ from datetime import timedelta
 from functools import partial
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from nicegui import app, core, run, ui
+from fastapi import Request
+from nicegui import context, core, run, ui
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -66,16 +67,17 @@ class SessionEnded(Exception):
     """The page's session ended (sign-out elsewhere, deactivation, idle, Login off)."""
 
 
-def guard_page(guard: Guard) -> None:
-    """Bind the page being built (NiceGUI's per-connection client storage) to its session."""
-    app.storage.client["guard"] = guard
+def page_request() -> Request | None:
+    """The HTTP request the page in context was opened with (None outside a page)."""
+    try:
+        return context.client.request
+    except RuntimeError:  # no page in context: a start-up task, a command
+        return None
 
 
 def _page_guard() -> Guard | None:
-    try:
-        return app.storage.client.get("guard")
-    except RuntimeError:  # no page in context: a start-up task, a command
-        return None
+    request = page_request()
+    return getattr(request.state, "guard", None) if request is not None else None
 
 
 def _in_transaction(

@@ -1,24 +1,28 @@
 """Staff and client sessions on the web side (R34-R36): the session cookie, sign-in and
 sign-out, the page decorators that require a session, and the reader's language.
 
-The session itself is a database record (portal_ui.sessions); a page remembers only which
-session it was opened with (NiceGUI's per-connection storage), and every service it calls
-checks that session again (pages.runtime.Guard). NiceGUI's own per-browser storage keeps
+The session itself is a database record (portal_ui.sessions); SessionGate, a middleware,
+checks it when a page is opened, and every service the page calls later checks it again
+(pages.runtime.Guard). NiceGUI's own per-browser storage keeps
 nothing that decides who may do what: only the language and the last account viewed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from fastapi import Request
+from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 from nicegui import app, context, ui
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.routing import compile_path
 
 from pages import runtime
 from portal_ui import sessions as server_sessions
@@ -92,10 +96,9 @@ async def signed_in(request: Request) -> server_sessions.Principal | None:
 
 
 def _principal() -> server_sessions.Principal | None:
-    try:
-        return app.storage.client.get("principal")
-    except RuntimeError:
-        return None
+    """The person of the page in context, as SessionGate found it when the page was opened."""
+    request = runtime.page_request()
+    return getattr(request.state, "principal", None) if request is not None else None
 
 
 def staff_member_id() -> int | None:
@@ -184,41 +187,46 @@ def _requested(request: Request) -> str:
     return request.url.path + (f"?{query}" if query else "")
 
 
-def _guarded(path: str, person: str, sign_in: str, ended: str, **page_kwargs: Any) -> Callable:
-    """A page that needs a live session of `person` ("member_id" or "portal_user_id"); its
-    every service call afterwards is checked against that session (runtime.Guard)."""
+# The pages that need a session, as (path pattern, whose session, sign-in page): each page
+# declares itself with staff_page or client_page; SessionGate enforces it on every request.
+_GATED: dict[str, tuple[re.Pattern[str], str, str]] = {}
+
+
+class SessionGate(BaseHTTPMiddleware):
+    """R34: a team page without a live staff session, or a portal page without a live client
+    session, redirects to its sign-in page (then back, R35). For the pages it lets through it
+    leaves the session's person and a runtime.Guard on the request, where the page and every
+    service call it makes later find them (pages.runtime)."""
+
+    async def dispatch(self, request: Request, call_next: Callable) -> Response:
+        gate = next((g for g in _GATED.values() if g[0].match(request.url.path)), None)
+        if gate is None:
+            return await call_next(request)
+        _pattern, person, sign_in_page = gate
+        principal = await signed_in(request)
+        if principal is None or getattr(principal, person) is None:
+            back = f"next={quote(_requested(request), safe='')}"
+            if principal is None and COOKIE in request.cookies:
+                return RedirectResponse(f"{sign_in_page}?reason=signed-out&{back}")
+            return RedirectResponse(f"{sign_in_page}?{back}")
+        request.state.principal = principal
+        request.state.guard = runtime.Guard(
+            token=request.cookies[COOKIE], sign_in=f"{sign_in_page}?reason=signed-out"
+        )
+        return await call_next(request)
+
+
+def _gated(path: str, person: str, sign_in_page: str, **page_kwargs: Any) -> Callable:
+    pattern, _format, _converters = compile_path(path)
+    _GATED[path] = (pattern, person, sign_in_page)
 
     def decorator(build: Callable) -> Callable:
-        signature = inspect.signature(build)
-        wants_request = "request" in signature.parameters
-
-        async def page(request: Request, **kwargs: Any) -> Any:
-            principal = await signed_in(request)
-            if principal is None or getattr(principal, person) is None:
-                back = f"next={quote(_requested(request), safe='')}"
-                if principal is None and COOKIE in request.cookies:
-                    return RedirectResponse(f"{ended}&{back}")  # say why: it ended
-                return RedirectResponse(f"{sign_in}?{back}")
-            app.storage.client["principal"] = principal
-            runtime.guard_page(runtime.Guard(token=request.cookies[COOKIE], sign_in=ended))
+        @functools.wraps(build)  # NiceGUI reads the path parameters from build's signature
+        async def page(*args: Any, **kwargs: Any) -> Any:
             _set_page_language(stored_language() or DEFAULT_LANGUAGE)
-            if wants_request:
-                kwargs["request"] = request
-            result = build(**kwargs)
-            if inspect.isawaitable(result):
-                result = await result
-            return result
+            result = build(*args, **kwargs)
+            return await result if inspect.isawaitable(result) else result
 
-        # NiceGUI reads the path parameters from the signature: the builder's, plus the request.
-        parameters = [p for p in signature.parameters.values() if p.name != "request"]
-        request_parameter = inspect.Parameter(
-            "request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request
-        )
-        page.__signature__ = signature.replace(parameters=[request_parameter, *parameters])
-        page.__name__ = build.__name__
-        # NiceGUI's test reset forgets the modules of registered pages, so that the next build
-        # imports them again and re-registers their routes: name the builder's module, not ours.
-        page.__module__ = build.__module__
         return ui.page(path, **page_kwargs)(page)
 
     return decorator
@@ -226,11 +234,9 @@ def _guarded(path: str, person: str, sign_in: str, ended: str, **page_kwargs: An
 
 def staff_page(path: str, **page_kwargs: Any) -> Callable:
     """A team page: without a staff session it redirects to /login, then back here."""
-    ended = f"{STAFF_SIGN_IN}?reason=signed-out"
-    return _guarded(path, "member_id", STAFF_SIGN_IN, ended, **page_kwargs)
+    return _gated(path, "member_id", STAFF_SIGN_IN, **page_kwargs)
 
 
 def client_page(path: str, **page_kwargs: Any) -> Callable:
     """A portal page: without a client session it redirects to /portal/login, then back here."""
-    ended = f"{CLIENT_SIGN_IN}?reason=signed-out"
-    return _guarded(path, "portal_user_id", CLIENT_SIGN_IN, ended, **page_kwargs)
+    return _gated(path, "portal_user_id", CLIENT_SIGN_IN, **page_kwargs)

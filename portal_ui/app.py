@@ -35,7 +35,8 @@ PAGE_MODULES = (
 def build(settings: Settings, engine: Engine, *, start_mail: bool = True) -> None:
     """Register every page and the start-up and shut-down work."""
     runtime.install(runtime.Runtime(settings=settings, engine=engine))
-    app.add_middleware(hardening.Hardening, settings=settings)
+    app.add_middleware(sessions.SessionGate)
+    app.add_middleware(hardening.Hardening, settings=settings)  # the outermost: every answer
     for name in PAGE_MODULES:
         importlib.import_module(name)  # each page module registers its routes
     app.add_api_route(
