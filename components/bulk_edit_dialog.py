@@ -9,6 +9,7 @@ from typing import Any
 from nicegui import context, ui
 
 from components.access_row import SWITCH_LABELS
+from components.checked_fields import message_textarea
 from components.feedback import counted, number
 from components.frame import heading
 from components.notification_prefs import chosen, notification_prefs
@@ -91,14 +92,10 @@ class BulkEditDialog:
         with self.login_extras:
             self.send_invitations = ui.checkbox(_("Send invitations"), value=False)
             self.send_invitations.on_value_change(self._changed)
-            self.message = (
-                ui.textarea(
-                    _("Personalized message"),
-                    placeholder=_("Optional: added to the invitation email as plain text"),
-                )
-                .props("outlined autogrow maxlength=2000 counter")
-                .classes("w-full")
-            )
+            self.message = message_textarea(
+                _("Personalized message"),
+                placeholder=_("Optional: added to the invitation email as plain text"),
+            ).classes("w-full")
         self.login_extras.set_visibility(False)
 
     def _notify_extras(self) -> None:
@@ -193,6 +190,8 @@ class BulkEditDialog:
 
     def _save(self) -> None:
         choices = self.choices()
+        if choices.sends_invitations and not self.message.validate():
+            return  # R38: the message's problem is said next to it
         if not choices.is_empty:
             self.dialog.submit(choices)
 

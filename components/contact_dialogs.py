@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from nicegui import ui
 
+from components.checked_fields import address_input, name_input, phone_input, search_input
 from components.dialog import answer, dialog_buttons, titled_dialog
 from portal_ui.i18n import LANGUAGES, _
 from portal_ui.profile import ContactMatch
@@ -25,10 +26,11 @@ class NewContact:
 
 
 class _Repeated:
-    """A growing list of one-line inputs ("Email address", "Phone"), one value each."""
+    """A growing list of one-line inputs ("Email address", "Phone"), one value each; each
+    checks its value (R38), and a blank one is skipped."""
 
-    def __init__(self, label: str, add_label: str, key: str, input_type: str) -> None:
-        self.label, self.key, self.input_type = label, key, input_type
+    def __init__(self, label: str, add_label: str, key: str, make: Callable[..., ui.input]) -> None:
+        self.label, self.key, self.make = label, key, make
         self.inputs: list[ui.input] = []
         self.box = ui.column().classes("w-full gap-2")
         ui.button(add_label, icon="add", on_click=self.add).props(
@@ -39,16 +41,19 @@ class _Repeated:
     def add(self) -> None:
         with self.box:
             number = len(self.inputs) + 1
-            field = ui.input(self.label if number == 1 else f"{self.label} {number}")
-            field.props(f"outlined dense type={self.input_type}").classes("w-full")
+            label = self.label if number == 1 else f"{self.label} {number}"
+            field = self.make(label, optional=True).props("outlined dense").classes("w-full")
             field.mark(f"{self.key}-{len(self.inputs)}")
-            field.on_value_change(lambda: setattr(field, "error", None))
             self.inputs.append(field)
         if number > 1:
             field.run_method("focus")
 
     def values(self) -> list[str]:
         return [(field.value or "").strip() for field in self.inputs]
+
+    def validate(self) -> bool:
+        """Check every field (each shows its own problem); True when all are right."""
+        return all([field.validate() for field in self.inputs])
 
     def show_errors(self, errors: FieldErrors) -> None:
         for index, field in enumerate(self.inputs):
@@ -61,19 +66,19 @@ async def ask_new_contact(
     """R26: name, addresses, phones and language; the errors `submit` returns appear next to
     their fields and the dialog stays open. True once the contact was created."""
     with titled_dialog(_("New contact"), "max-w-lg") as dialog:
-        name = (
-            ui.input(_("Name")).props("outlined autofocus").classes("w-full").mark("contact-name")
+        name = name_input(_("Name")).props("outlined autofocus").classes("w-full")
+        name.mark("contact-name")
+        addresses = _Repeated(
+            _("Email address"), _("Add another address"), "address", address_input
         )
-        name.on_value_change(lambda: setattr(name, "error", None))
-        addresses = _Repeated(_("Email address"), _("Add another address"), "address", "email")
-        phones = _Repeated(_("Phone"), _("Add another phone"), "phone", "tel")
+        phones = _Repeated(_("Phone"), _("Add another phone"), "phone", phone_input)
         default = _("Firm's language ({language})").format(language=LANGUAGES[firm_language])
         language = ui.select({"": default, **LANGUAGES}, value="", label=_("Language"))
         language.props("outlined").classes("w-full").mark("contact-language")
 
         async def save() -> None:
-            if not (name.value or "").strip():
-                name.error = _("Enter a name.")
+            # R38: every field says what is wrong with it before anything is saved.
+            if not all([name.validate(), addresses.validate(), phones.validate()]):
                 return
             button.disable()
             try:
@@ -106,7 +111,7 @@ async def ask_link_contact(
     """R26: find a contact by name or address and link it; `link` returns an error or None.
     True once a contact was linked."""
     with titled_dialog(_("Link an existing contact"), "max-w-xl") as dialog:
-        query = ui.input(_("Search by name or email address"))
+        query = search_input(_("Search by name or email address"))
         query.props("outlined autofocus debounce=250 clearable type=search").classes("w-full")
         query.mark("contact-search")
         status = ui.label("").classes("text-sm text-gray-700").props("aria-live=polite")

@@ -6,10 +6,9 @@ from dataclasses import dataclass
 
 from nicegui import ui
 
+from components.checked_fields import message_textarea
 from components.dialog import answer, titled_dialog
 from portal_ui.i18n import _
-
-MESSAGE_LIMIT = 2000
 
 
 @dataclass(frozen=True)
@@ -30,18 +29,19 @@ async def ask_login_choice(address: str) -> LoginChoice | None:
                 "address stays Pending activation until it accepts an invitation."
             ).format(address=address)
         ).classes("text-gray-800")
-        message = ui.textarea(
+        message = message_textarea(
             _("Personalized message"),
             placeholder=_("Optional: a few words that appear in the invitation email"),
         )
-        message.props(f"outlined autogrow maxlength={MESSAGE_LIMIT} counter autofocus")
-        message.classes("w-full").mark("login-message")
+        message.props("autofocus").classes("w-full").mark("login-message")
+
+        def send_now() -> None:
+            if message.validate():  # R38: a message over the limit is said, not sent
+                dialog.submit(LoginChoice(True, (message.value or "").strip()))
+
         with ui.row().classes("w-full justify-end gap-2"):
             later = ui.button(_("Later"), on_click=lambda: dialog.submit(LoginChoice(False)))
             later.props("flat no-caps color=primary").mark("login-later")
-            send = ui.button(
-                _("Send"),
-                on_click=lambda: dialog.submit(LoginChoice(True, (message.value or "").strip())),
-            )
+            send = ui.button(_("Send"), on_click=send_now)
             send.props("unelevated no-caps color=primary").mark("login-send")
     return await answer(dialog)

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
+from components.checked_fields import name_input
 from components.dialog import answer, dialog_buttons, titled_dialog
 from portal_ui.errors import DomainError
 from portal_ui.i18n import _
@@ -23,16 +24,15 @@ async def open_new_account_dialog(create: CreateAccount) -> int | None:
     """Ask for the account; returns the new id (after navigating to its profile) or None."""
     title = _("New account")
     with titled_dialog(title) as dialog:
-        name = ui.input(_("Account name")).props("outlined autofocus").classes("w-full")
-        name.mark("new-account-name").on_value_change(lambda: setattr(name, "error", None))
+        name = name_input(_("Account name")).props("outlined autofocus").classes("w-full")
+        name.mark("new-account-name")
         test_client = ui.checkbox(_("Test client")).mark("new-account-test-client")
         ui.label(_("Invite your test client first to see what your clients will see.")).classes(
             "text-xs text-gray-700 -mt-3 ml-10"
         )
 
         async def submit() -> None:
-            if not (name.value or "").strip():
-                name.error = _("Enter a name.")
+            if not name.validate():  # R38: empty or too long, said next to the field
                 return
             button.disable()
             try:

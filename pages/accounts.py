@@ -14,12 +14,14 @@ from fastapi import Request
 from nicegui import ui
 
 from components import bulk_edit_dialog
+from components.checked_fields import search_input
 from components.feedback import counted, number
 from components.server_table import ROWS_PER_PAGE as ROWS_PER_PAGE
 from components.server_table import ServerTableList, selection_labels
 from components.status_badge import row_values, status_cell_template
 from pages import bulk_jobs, live, runtime
 from pages.layout import staff_layout
+from pages.not_found import staff_not_found
 from pages.sessions import staff_page
 from portal_ui import accounts, pending, staff
 from portal_ui.accounts import (
@@ -30,7 +32,9 @@ from portal_ui.accounts import (
     AccountPage,
     AccountRow,
 )
+from portal_ui.errors import DomainError
 from portal_ui.i18n import _, language, ngettext
+from portal_ui.inputs import parse_id
 from portal_ui.models import AccountStatus
 
 ACCOUNTS_PATH = "/clients/accounts"
@@ -207,7 +211,7 @@ class AccountsList(ServerTableList):
         assigned = {ANY: _("Anyone"), **{str(m_id): name for m_id, name in members}}
         test_client = {ANY: _("Any"), "yes": _("Test clients only"), "no": _("Hide test clients")}
         with ui.row().classes("w-full items-center gap-3"):
-            self.search = ui.input(_("Search"), value=current.search).mark("filter-search")
+            self.search = search_input(_("Search"), value=current.search).mark("filter-search")
             self.search.props("outlined dense clearable debounce=300 type=search").classes("w-64")
             self.search.props["aria-label"] = _("Search accounts, contacts and emails")
             with self.search.add_slot("prepend"):
@@ -398,12 +402,20 @@ class AccountsList(ServerTableList):
         )
         if choices is None:
             return
-        await bulk_jobs.start(self.member_id, ids, choices, self.progress)
+        try:
+            await bulk_jobs.start(self.member_id, ids, choices, self.progress)
+        except DomainError as refused:  # R38: e.g. a message over the limit
+            ui.notify(refused.describe(_), type="negative", multi_line=True)
+            return
         self.unselect()
 
 
 @staff_page(ACCOUNTS_PATH)
 async def accounts_page(request: Request) -> None:
+    assigned = request.query_params.get("assigned")
+    if assigned and parse_id(assigned) is None:
+        await staff_not_found()  # R38: a malformed or out-of-range id names nobody
+        return
     sort, descending = _sort_from_query(request)
     ui.page_title(_("Accounts") + " · " + runtime.settings().firm_name)
     async with clients_layout("accounts") as member_id:

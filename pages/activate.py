@@ -113,7 +113,7 @@ def _show_form(card: ui.card, token: str, view: LinkView, ip: str) -> None:
             for name in view.account_names:
                 with ui.element("li"):
                     ui.label(name).classes("font-medium")
-    fields = PasswordFields(view.address, on_submit=submit)
+    fields = PasswordFields(view.address, on_submit=submit, firm_name=settings.firm_name)
     error = ui.label("").classes("text-red-800").props("role=alert aria-live=assertive")
     button = ui.button(_("Activate"), on_click=submit).props("unelevated no-caps").mark("activate")
     button.classes("w-full")

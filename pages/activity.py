@@ -12,11 +12,13 @@ from sqlmodel import Session
 from components.access_row import actor_text, moment_text
 from pages import live, runtime
 from pages.layout import staff_layout
+from pages.not_found import staff_not_found
 from pages.sessions import staff_page
 from portal_ui import activity, activity_view
 from portal_ui.activity_view import Actor, FeedRow
 from portal_ui.events import Change
-from portal_ui.i18n import _
+from portal_ui.i18n import N_, _
+from portal_ui.inputs import parse_id
 
 ROWS_PER_PAGE = 25
 
@@ -154,14 +156,14 @@ class ActivityPage:
         await self.load()
 
 
-def _int(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() and len(raw) < 12 else None
-
-
 @staff_page("/activity")
 async def activity_page(account: str | None = None, actor: str | None = None) -> None:
+    account_id, chosen_actor = parse_id(account), Actor.parse(actor)
+    if (account and account_id is None) or (actor and chosen_actor is None):
+        # R38: an id that is malformed or out of range names nothing.
+        await staff_not_found(back=(N_("Back to activity"), "/activity"), active="activity")
+        return
     ui.page_title(_("Activity") + " · " + runtime.settings().firm_name)
-    account_id, chosen_actor = _int(account), Actor.parse(actor)
     choices = await runtime.call(_choices, account_id, chosen_actor)
     if account_id not in choices[0]:
         account_id = None  # an account that does not exist (any more): no filter

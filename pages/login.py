@@ -13,6 +13,8 @@ from pages import runtime, sessions
 from portal_ui import limits, staff
 from portal_ui.errors import TooManyRequests
 from portal_ui.i18n import _
+from portal_ui.inputs import MAX_ADDRESS
+from portal_ui.security import MAX_PASSWORD_LENGTH
 from portal_ui.sessions import Principal
 
 NOBODY = Principal(session_id=0)
@@ -32,9 +34,11 @@ def sign_in_card(title: str, on_submit, subtitle: str = "") -> tuple[ui.input, u
         heading(title)
         if subtitle:
             ui.label(subtitle).classes("text-gray-700")
-        email = ui.input(_("Email")).props("type=email autocomplete=username outlined")
+        email = ui.input(_("Email")).props(
+            f"type=email autocomplete=username outlined maxlength={MAX_ADDRESS}"
+        )
         password = ui.input(_("Password"), password=True, password_toggle_button=True)
-        password.props("autocomplete=current-password outlined")
+        password.props(f"autocomplete=current-password outlined maxlength={MAX_PASSWORD_LENGTH}")
         error = ui.label("").classes("text-red-800").props("role=alert aria-live=polite")
         email.classes("w-full").on("keydown.enter", on_submit)
         password.classes("w-full").on("keydown.enter", on_submit)

@@ -8,6 +8,7 @@ from typing import Any
 
 from nicegui import ui
 
+from components.checked_fields import search_input
 from components.confirm import confirm
 from components.feedback import counted, toast
 from components.server_table import ServerTableList, selection_labels
@@ -169,7 +170,7 @@ class PendingList(ServerTableList):
         ).classes("text-sm text-gray-700")
         with ui.row().classes("w-full items-center gap-3"):
             self.search = (
-                ui.input(_("Search"))
+                search_input(_("Search"))
                 .props("outlined dense clearable debounce=300 type=search")
                 .classes("w-64")
             )

@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import app, ui
 from nicegui.events import ValueChangeEventArguments
 
+from components.checked_fields import address_input, name_input
 from components.frame import heading
 from components.password_fields import PasswordFields
 from components.public_card import public_card
@@ -19,6 +20,8 @@ from pages.login import NOBODY, client_address, limited_sign_in, sign_in_card
 from portal_ui import limits, portal
 from portal_ui.errors import (
     DomainError,
+    InvalidAddress,
+    InvalidName,
     InvalidToken,
     NoPortalAccess,
     NotFound,
@@ -26,6 +29,7 @@ from portal_ui.errors import (
     TooManyRequests,
 )
 from portal_ui.i18n import N_, _
+from portal_ui.inputs import MAX_ADDRESS, parse_id
 from portal_ui.portal import PortalHome
 from portal_ui.security import hash_token
 
@@ -130,7 +134,9 @@ async def forgot_page(request: Request) -> None:
                 _("Enter the email address you sign in with. We will email you a link to "
                   "choose a new password.")
             ).classes("text-gray-700")  # fmt: skip
-            email = ui.input(_("Email")).props("type=email autocomplete=username outlined")
+            email = ui.input(_("Email")).props(
+                f"type=email autocomplete=username outlined maxlength={MAX_ADDRESS}"
+            )
             email.classes("w-full").on("keydown.enter", submit)
             outcome = ui.label("").classes("text-red-800").props("role=alert")
             ui.button(_("Send reset link"), on_click=submit).props("unelevated no-caps").classes(
@@ -155,7 +161,9 @@ async def reset_page(request: Request, token: str) -> None:
     async def submit() -> None:
         try:
             user = await fields.submit(
-                lambda password: runtime.call_hashing(portal.reset_password, token, password),
+                lambda password: runtime.call_hashing(
+                    portal.reset_password, settings, token, password
+                ),
                 error,
                 lambda: runtime.call(limits.take, uses),
             )
@@ -172,7 +180,7 @@ async def reset_page(request: Request, token: str) -> None:
     with public_card(settings.firm_name) as card:
         heading(_("Choose a new password"))
         ui.label(_("For {address}").format(address=address)).classes("text-gray-700 break-all")
-        fields = PasswordFields(address, on_submit=submit)
+        fields = PasswordFields(address, on_submit=submit, firm_name=settings.firm_name)
         error = ui.label("").classes("text-red-800").props("role=alert")
         ui.button(_("Change password"), on_click=submit).props("unelevated no-caps").classes(
             "w-full"
@@ -190,8 +198,8 @@ def _reset_problem(card: ui.card, problem: InvalidToken) -> None:
 @sessions.client_page("/portal")
 async def portal_page(account: str = "") -> RedirectResponse | None:
     user_id = sessions.portal_user_id() or 0
-    # An id that is not a number can match no account; 0 is never an id.
-    asked = (int(account) if account.isdigit() else 0) if account else None
+    # An id that is malformed or out of range can match no account (R38); 0 is never an id.
+    asked = (parse_id(account) or 0) if account else None
     remembered = app.storage.user.get("portal_account")
     settings = runtime.settings()
     home = await runtime.call(
@@ -316,9 +324,8 @@ def _invite_form(
 
     async def invite() -> None:
         name_value, address = (name.value or "").strip(), (email.value or "").strip()
-        if not name_value or not address:
-            outcome.classes(replace="text-red-800")
-            outcome.set_text(_("Enter a name and an email address."))
+        if not all([name.validate(), email.validate()]):  # R38: said next to each field
+            outcome.set_text("")
             return
         if await recheck() is None:
             return
@@ -330,6 +337,9 @@ def _invite_form(
         except NotFound:
             ui.navigate.to(f"/portal?account={account_id}")
             return
+        except (InvalidName, InvalidAddress) as refused:
+            (name if isinstance(refused, InvalidName) else email).error = refused.describe(_)
+            return
         except DomainError as refused:
             outcome.classes(replace="text-red-800")
             outcome.set_text(refused.describe(_))
@@ -339,6 +349,7 @@ def _invite_form(
         outcome.set_text(_("We sent an email to {address}.").format(address=address.lower()))
         name.set_value("")
         email.set_value("")
+        name.error = None  # an empty form waits for the next person: nothing is wrong yet
 
     heading(_("Invite someone"), level=2)
     ui.label(
@@ -346,8 +357,8 @@ def _invite_form(
           "choose a password.").format(account=account_name)
     ).classes("text-gray-700")  # fmt: skip
     with ui.row().classes("w-full gap-4 items-start"):
-        name = ui.input(_("Name")).props("outlined autocomplete=off").classes("flex-1 min-w-48")
-        email = ui.input(_("Email")).props("type=email outlined autocomplete=off")
+        name = name_input(_("Name")).props("outlined autocomplete=off").classes("flex-1 min-w-48")
+        email = address_input(_("Email")).props("outlined autocomplete=off")
         email.classes("flex-1 min-w-48").on("keydown.enter", invite)
     outcome = ui.label("").props("role=status aria-live=polite")
     ui.button(_("Send invitation"), on_click=invite).props("unelevated no-caps")

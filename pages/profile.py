@@ -10,6 +10,7 @@ from nicegui import context, ui
 
 from components.access_row import AccessRowActions, AccessRowElement, edit_preferences, show_history
 from components.assign_members_dialog import ask_assigned_members
+from components.checked_fields import address_input, phone_input
 from components.confirm import confirm
 from components.contact_card import ContactActions, contact_card
 from components.contact_dialogs import FieldErrors, NewContact, ask_link_contact, ask_new_contact
@@ -20,14 +21,16 @@ from components.new_account_dialog import open_new_account_dialog
 from components.status_badge import status_badge
 from pages import live, runtime
 from pages.layout import staff_layout
+from pages.not_found import staff_not_found
 from pages.sessions import staff_page
 from portal_ui import access_rows, activity, contacts, invitations, profile, staff
 from portal_ui.accounts import AccountHeader
 from portal_ui.activity import Actor
 from portal_ui.errors import DomainError, NotFound
 from portal_ui.events import Change
-from portal_ui.i18n import _
-from portal_ui.profile import AddressRejected, AddressView, ContactMatch, ContactView, Profile
+from portal_ui.i18n import N_, _
+from portal_ui.inputs import parse_id
+from portal_ui.profile import AddressView, ContactMatch, ContactView, FieldRejected, Profile
 
 T = TypeVar("T")
 
@@ -281,8 +284,9 @@ class ProfilePage:
         async def submit(value: str) -> str | None:
             try:
                 await runtime.call(
-                    contacts.change_address, runtime.settings(), view.email_id, value, self.actor
-                )
+                    contacts.change_address, runtime.settings(), view.email_id, value,
+                    self.actor, refuse_invalid=True,
+                )  # fmt: skip
             except (DomainError, ValueError) as error:
                 return _message(error)
             return None
@@ -295,7 +299,7 @@ class ProfilePage:
         title = _("Change address")
         changed = ask_text(
             title, _("New email address"), submit, value=view.address, detail=detail,
-            input_type="email",
+            make_field=address_input,
         )  # fmt: skip
         if await modal(changed):
             ui.notify(_("Address changed"), type="positive")
@@ -306,21 +310,24 @@ class ProfilePage:
     async def add_address(self, contact: ContactView) -> None:
         async def submit(value: str) -> str | None:
             try:
-                await runtime.call(contacts.add_address, runtime.settings(), contact.id, value)
+                await runtime.call(
+                    contacts.add_address, runtime.settings(), contact.id, value,
+                    refuse_invalid=True,
+                )  # fmt: skip
             except (DomainError, ValueError) as error:
                 return _message(error)
             return None
 
         title = _("Add an address for {name}").format(name=contact.name)
         await modal(
-            ask_text(title, _("Email address"), submit, submit_label=_("Add"), input_type="email")
+            ask_text(
+                title, _("Email address"), submit, submit_label=_("Add"), make_field=address_input
+            )
         )
         await self.refresh()
 
     async def add_phone(self, contact: ContactView) -> None:
         async def submit(value: str) -> str | None:
-            if not value:
-                return _("Enter a phone number.")
             try:
                 await runtime.call(contacts.add_phone, contact.id, value)
             except (DomainError, ValueError) as error:
@@ -328,7 +335,9 @@ class ProfilePage:
             return None
 
         title = _("Add a phone for {name}").format(name=contact.name)
-        await modal(ask_text(title, _("Phone"), submit, submit_label=_("Add"), input_type="tel"))
+        await modal(
+            ask_text(title, _("Phone"), submit, submit_label=_("Add"), make_field=phone_input)
+        )
         await self.refresh()
 
     async def unlink(self, contact: ContactView) -> None:
@@ -354,8 +363,8 @@ class ProfilePage:
                     profile.create_linked_contact, runtime.settings(), self.account_id,
                     form.name, form.addresses, form.phones, form.language,
                 )  # fmt: skip
-            except AddressRejected as error:
-                return {f"address:{error.index}": error.describe(_)}
+            except FieldRejected as error:
+                return {error.field: error.describe(_)}
             except (DomainError, ValueError) as error:
                 return {"name": _message(error)}
             return None
@@ -405,10 +414,6 @@ class ProfilePage:
         await self.refresh()
 
 
-def _parse_id(raw: str) -> int | None:
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None
-
-
 def _actor(session, member_id: int) -> Actor:  # noqa: ANN001 (a Session, via runtime.call)
     member = staff.get_member(session, member_id)
     return Actor(name=member.name, member_id=member.id)
@@ -416,16 +421,16 @@ def _actor(session, member_id: int) -> Actor:  # noqa: ANN001 (a Session, via ru
 
 @staff_page("/clients/{account_id}/info")
 async def profile_page(account_id: str) -> None:
-    parsed = _parse_id(account_id)
+    parsed = parse_id(account_id)
     try:
         view = await runtime.call(profile.profile, parsed) if parsed is not None else None
     except NotFound:
         view = None
     if view is None:
-        ui.page_title(_("Account not found"))
-        async with staff_layout(_("Account not found"), "accounts"):
-            ui.label(_("This account does not exist, or it was deleted.")).classes("text-gray-800")
-            ui.link(_("Back to accounts"), "/clients/accounts").classes("text-blue-800")
+        await staff_not_found(
+            title=N_("Account not found"),
+            explanation=N_("This account does not exist, or it was deleted."),
+        )
         return
     ui.page_title(f"{view.header.name} · {runtime.settings().firm_name}")
     async with staff_layout(view.header.name, "accounts") as member_id:

@@ -34,6 +34,7 @@ from portal_ui.clock import utcnow
 from portal_ui.db import SEARCH_INDEX, has_search_index
 from portal_ui.errors import NotFound
 from portal_ui.i18n import N_
+from portal_ui.inputs import parse_id
 from portal_ui.models import Account, AccountAssignment, AccountStatus, TeamMember
 
 # R24: the choices of the Last login filter.
@@ -122,7 +123,7 @@ class AccountFilter:
         return cls(
             last_login=last_login if last_login in LAST_LOGIN_CHOICES else None,
             status=_status_from_slug(str(query.get("status") or "")),
-            assigned_member_id=_int_or_none(query.get("assigned")),
+            assigned_member_id=parse_id(query.get("assigned")),
             test_client={"yes": True, "no": False}.get(str(query.get("test_client") or "")),
             search=str(query.get("q") or "").strip(),
         )
@@ -588,10 +589,3 @@ def _row(found: Sequence[Any]) -> AccountRow:
 
 def _status_from_slug(slug: str) -> AccountStatus | None:
     return next((status for status in AccountStatus if status.slug == slug), None)
-
-
-def _int_or_none(value: object) -> int | None:
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        return None

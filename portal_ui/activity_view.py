@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session, col
 
+from portal_ui.inputs import parse_id
 from portal_ui.models import (
     AccessRow,
     Account,
@@ -35,10 +36,12 @@ class Actor:
 
     @classmethod
     def parse(cls, key: str | None) -> Actor | None:
+        """The actor of a key, None when the key is malformed or its id out of range (R38)."""
         kind, _, number = (key or "").partition(":")
-        if kind not in ("member", "client") or not number.isdigit():
+        actor_id = parse_id(number)
+        if kind not in ("member", "client") or actor_id is None:
             return None
-        return cls(kind, int(number))
+        return cls(kind, actor_id)
 
 
 @dataclass(frozen=True)

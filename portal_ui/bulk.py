@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, and_, exists, func, or
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col
 
-from portal_ui import access, activity, events, invitations
+from portal_ui import access, activity, events, inputs, invitations
 from portal_ui.activity import Actor
 from portal_ui.batch_sql import in_ids, insert_rows
 from portal_ui.clock import utcnow
@@ -235,9 +235,12 @@ def preview(
 def start_job(
     session: Session, member_id: int, account_ids: Iterable[int], choices: BulkChoices
 ) -> BulkJob:
-    """Queue a bulk update (R13); the caller commits, then runs `run_job` in a thread."""
+    """Queue a bulk update (R13); the caller commits, then runs `run_job` in a thread. A
+    message over R38's limit is refused here (MessageTooLong), before any account changes."""
     if choices.is_empty:
         raise ValueError("a bulk update needs at least one switch to change")
+    if choices.sends_invitations:
+        inputs.clean_message(choices.message)
     if session.get(TeamMember, member_id) is None:
         raise NotFound()
     ids = _unique(account_ids)

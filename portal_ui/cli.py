@@ -71,7 +71,7 @@ def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace)
     except DomainError as error:
         message = error.describe(_)
     except PasswordRejected as error:
-        message = _("Password rejected: {reason}").format(reason=_(error.reason))
+        message = _("Password rejected: {reason}").format(reason=error.describe(_))
     except ValidationError as error:
         message = _settings_problem(error)
     except SQLAlchemyError as error:
@@ -144,7 +144,7 @@ def _add_create_staff(commands: argparse._SubParsersAction) -> None:
         "--password",
         required=True,
         metavar="P",
-        help=_("at least 10 characters, not the address, not a common password"),
+        help=_("at least 10 characters, not the address, not easy to guess"),
     )
     parser.set_defaults(handler=_create_staff)
 
@@ -223,7 +223,9 @@ def _serve(_args: argparse.Namespace) -> int:
 def _create_staff(args: argparse.Namespace) -> int:
     settings = load_settings()
     with _session(settings) as session:
-        member = staff.create_team_member(session, args.email, args.name, args.password)
+        member = staff.create_team_member(
+            session, args.email, args.name, args.password, firm_name=settings.firm_name
+        )
         session.commit()
     print(_("Team member {name} <{email}> added.").format(name=member.name, email=member.email))
     print(_("Sign in at {url}").format(url=f"{settings.public_base_url}/login"))

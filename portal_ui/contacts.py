@@ -8,7 +8,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, func, select
 from sqlmodel import Session, col
 
-from portal_ui import access, activity, invitations
+from portal_ui import access, activity, inputs, invitations
 from portal_ui.activity import Actor
 from portal_ui.clock import utcnow
 from portal_ui.config import Settings
@@ -26,7 +26,9 @@ from portal_ui.models import (
     ContactPhone,
 )
 
-EMPTY_NAME = N_("Enter a name.")
+EMPTY_NAME = inputs.EMPTY_NAME
+EMPTY_ADDRESS = N_("Enter an email address.")
+INVALID_ADDRESS = N_("This email address is invalid: {reason}")
 
 
 def normalise_address(raw: str) -> str:
@@ -45,12 +47,23 @@ def address_problem(address: str, check_dns: bool = False) -> str | None:
     return None
 
 
+def checked_address(raw: str, check_dns: bool = False) -> str:
+    """The stored form of an address a form is about to save (R38): InvalidAddress, saying
+    why, when it is empty, too long (inputs.MAX_ADDRESS) or cannot receive mail (R22)."""
+    address = normalise_address(raw)
+    if not address:
+        raise InvalidAddress(EMPTY_ADDRESS)
+    inputs.check_address_length(address)
+    problem = address_problem(address, check_dns)
+    if problem:
+        raise InvalidAddress(INVALID_ADDRESS, reason=problem)
+    return address
+
+
 def create_account(
     session: Session, name: str, *, is_test_client: bool = False, actor: Actor | None = None
 ) -> Account:
-    name = name.strip()
-    if not name:
-        raise ValueError(EMPTY_NAME)
+    name = inputs.clean_name(name)
     account = Account(name=name, is_test_client=is_test_client, search_text=name.lower())
     session.add(account)
     session.flush()
@@ -60,9 +73,7 @@ def create_account(
 
 def rename_account(session: Session, account_id: int, name: str) -> Account:
     account = _get(session, Account, account_id)
-    if not name.strip():
-        raise ValueError(EMPTY_NAME)
-    account.name = name.strip()
+    account.name = inputs.clean_name(name)
     session.add(account)
     session.flush()
     access.refresh_accounts(session, [account_id])
@@ -97,36 +108,41 @@ def create_contact(
     phones: list[str] = (),  # type: ignore[assignment]
     language: str | None = None,
 ) -> Contact:
-    """A contact with its addresses and phones (R1, R26)."""
-    if not name.strip():
-        raise ValueError(EMPTY_NAME)
-    contact = Contact(name=name.strip(), language=language)
+    """A contact with its addresses and phones (R1, R26); blank phones are skipped, and the
+    name and the other phones follow R38 (InvalidName, InvalidPhone) before anything is
+    written."""
+    contact = Contact(name=inputs.clean_name(name), language=language)
+    numbers = [inputs.clean_phone(number) for number in phones if number.strip()]
     session.add(contact)
     session.flush()
     for address in addresses:
         add_address(session, settings, contact.id or 0, address)
-    for number in phones:
-        if number.strip():
-            session.add(ContactPhone(contact_id=contact.id or 0, number=number.strip()))
+    for number in numbers:
+        session.add(ContactPhone(contact_id=contact.id or 0, number=number))
     session.flush()
     return contact
 
 
 def add_address(
-    session: Session, settings: Settings, contact_id: int, raw: str, now: datetime | None = None
+    session: Session,
+    settings: Settings,
+    contact_id: int,
+    raw: str,
+    now: datetime | None = None,
+    *,
+    refuse_invalid: bool = False,
 ) -> ContactEmail:
     """R1: a new address of a contact; it gets an access row (all off) on each linked account.
-    An address with a wrong syntax is kept, marked invalid with the reason (R22)."""
+    An address with a wrong syntax is kept, marked invalid with the reason (R22), unless
+    `refuse_invalid` (a form, R38): InvalidAddress then. Too long is refused either way."""
     _get(session, Contact, contact_id)
-    address = normalise_address(raw)
-    if not address:
-        raise InvalidAddress(N_("Enter an email address."))
+    address = _new_address(raw, settings, refuse_invalid)
     if _find_address(session, address) is not None:
         raise AddressTaken()
     email = ContactEmail(
         contact_id=contact_id,
         address=address,
-        invalid_reason=address_problem(address, settings.check_dns),
+        invalid_reason=None if refuse_invalid else address_problem(address, settings.check_dns),
         created_at=now or utcnow(),
     )
     session.add(email)
@@ -139,9 +155,20 @@ def add_address(
     return email
 
 
+def _new_address(raw: str, settings: Settings, refuse_invalid: bool) -> str:
+    if refuse_invalid:
+        return checked_address(raw, settings.check_dns)
+    address = normalise_address(raw)
+    if not address:
+        raise InvalidAddress(EMPTY_ADDRESS)
+    inputs.check_address_length(address)
+    return address
+
+
 def add_phone(session: Session, contact_id: int, number: str) -> ContactPhone:
+    """R26: InvalidPhone unless the number follows inputs.clean_phone (R38)."""
     _get(session, Contact, contact_id)
-    phone = ContactPhone(contact_id=contact_id, number=number.strip())
+    phone = ContactPhone(contact_id=contact_id, number=inputs.clean_phone(number))
     session.add(phone)
     session.flush()
     return phone
@@ -149,9 +176,7 @@ def add_phone(session: Session, contact_id: int, number: str) -> ContactPhone:
 
 def rename_contact(session: Session, contact_id: int, name: str) -> Contact:
     contact = _get(session, Contact, contact_id)
-    if not name.strip():
-        raise ValueError(EMPTY_NAME)
-    contact.name = name.strip()
+    contact.name = inputs.clean_name(name)
     session.add(contact)
     session.flush()
     access.refresh_accounts(session, access.accounts_of_contact(session, contact_id))
@@ -203,20 +228,21 @@ def change_address(
     raw: str,
     actor: Actor,
     now: datetime | None = None,
+    *,
+    refuse_invalid: bool = False,
 ) -> ContactEmail:
     """R27: the new address takes the old one's settings on every account. An outstanding
     invitation moves to the new address. An activated old address keeps working until the new
-    one is activated (invitations.activate then turns its Login off)."""
+    one is activated (invitations.activate then turns its Login off). A wrong new address is
+    kept marked invalid (R22), or refused with `refuse_invalid` (a form, R38)."""
     moment = now or utcnow()
     old = _get(session, ContactEmail, email_id)
-    address = normalise_address(raw)
+    address = _new_address(raw, settings, refuse_invalid)
     if address == old.address:
         return old
-    if not address:
-        raise InvalidAddress(N_("Enter an email address."))
     if _find_address(session, address) is not None:
         raise AddressTaken()
-    problem = address_problem(address, settings.check_dns)
+    problem = None if refuse_invalid else address_problem(address, settings.check_dns)
     had_invitation = invitations.outstanding(session, email_id) is not None
     activity.record(
         session, activity.ADDRESS_CHANGED, actor, email_id=email_id, address=old.address,

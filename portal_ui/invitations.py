@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
-from portal_ui import access, activity, events, limits
+from portal_ui import access, activity, events, inputs, limits
 from portal_ui.activity import Actor
 from portal_ui.batch_sql import ids_after, in_ids, insert_rows
 from portal_ui.clock import utcnow
@@ -116,8 +116,10 @@ def send_invitation(
     Login on any account; the caller reports the refusal. `refresh=False` leaves the account
     roll-ups and page events to a caller that refreshes many addresses at once (bulk.py).
     `carrier(link, expires_at)` gives the email that carries the link instead of the invitation
-    email (R28: a notification with an activation banner)."""
+    email (R28: a notification with an activation banner). A message longer than R38's limit
+    is refused (MessageTooLong)."""
     moment = now or utcnow()
+    message = inputs.clean_message(message)
     email = _email(session, email_id)
     account_names = _invitable(
         email.invalid_reason,
@@ -216,6 +218,7 @@ def send_invitations(
     queries and flushes per address. The caller refreshes the account roll-ups and tells the
     pages (events topic "invitation"), as it knows the accounts already."""
     moment = now or utcnow()
+    message = inputs.clean_message(message)  # R38, before anything is sent
     sent: dict[int, int] = {}
     refused: dict[int, DomainError] = {}
     ids = list(dict.fromkeys(email_ids))
@@ -438,7 +441,7 @@ def activate(
     moment = now or utcnow()
     invitation = _usable_invitation(session, token, moment)
     email = _email(session, invitation.email_id)
-    check_password(password, email.address)
+    check_password(password, email.address, settings.firm_name)
     if is_activated(session, email.id or 0):
         raise InvalidToken(TokenProblem.USED)
     # The slow parts come before the first write, while SQLite's write lock is free for others:

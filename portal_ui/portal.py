@@ -10,13 +10,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
-from portal_ui import access, access_rows, contacts, invitations, limits, sessions
+from portal_ui import access, access_rows, contacts, inputs, invitations, limits, sessions
 from portal_ui.activity import Actor
 from portal_ui.clock import utcnow
 from portal_ui.config import Settings
 from portal_ui.errors import (
     AlreadyActive,
-    DomainError,
     InvalidAddress,
     InvalidToken,
     NoPortalAccess,
@@ -25,7 +24,6 @@ from portal_ui.errors import (
     TooManyInvitations,
     TooManyRequests,
 )
-from portal_ui.i18n import N_
 from portal_ui.invitations import IssuedInvitation
 from portal_ui.mail import outbox, templates
 from portal_ui.models import (
@@ -186,7 +184,7 @@ def check_reset_link(session: Session, token: str, now: datetime | None = None) 
 
 
 def reset_password(
-    session: Session, token: str, password: str, now: datetime | None = None
+    session: Session, settings: Settings, token: str, password: str, now: datetime | None = None
 ) -> PortalUser:
     """Set a new password from a reset link (R17's policy). Every reset link of the user stops
     working and every open session of the user ends (R34)."""
@@ -196,7 +194,7 @@ def reset_password(
     email = session.get(ContactEmail, user.email_id) if user else None
     if user is None or email is None:
         raise InvalidToken(TokenProblem.UNKNOWN)
-    check_password(password, email.address)
+    check_password(password, email.address, settings.firm_name)
     user.password_hash = hash_password(password)
     session.add(user)
     sessions.end_person(session, portal_user_id=user.id, now=moment)
@@ -286,21 +284,22 @@ def client_actor(session: Session, portal_user_id: int) -> Actor:
 
 def _find_or_add_address(session: Session, settings: Settings, name: str, raw: str) -> ContactEmail:
     """The invited address, with its contact; a new address gets a new contact named `name`.
-    Invalid addresses are refused before anything is written (R22)."""
+    Invalid addresses and names are refused before anything is written (R22, R38)."""
+    if name.strip():
+        inputs.clean_name(name)
     address = contacts.normalise_address(raw)
     if not address:
-        raise InvalidAddress(N_("Enter an email address."))
+        raise InvalidAddress(contacts.EMPTY_ADDRESS)
+    inputs.check_address_length(address)
     existing = session.scalars(select(ContactEmail).where(ContactEmail.address == address)).first()
     if existing is not None:
         if existing.invalid_reason:
-            raise InvalidAddress(existing.invalid_reason)
+            raise InvalidAddress(contacts.INVALID_ADDRESS, reason=existing.invalid_reason)
         return existing
-    problem = contacts.address_problem(address, settings.check_dns)
-    if problem:
-        raise InvalidAddress(problem)
-    if not name.strip():
-        raise DomainError(contacts.EMPTY_NAME)
-    contact = contacts.create_contact(session, settings, name, addresses=[address])
+    address = contacts.checked_address(address, settings.check_dns)
+    contact = contacts.create_contact(
+        session, settings, inputs.clean_name(name), addresses=[address]
+    )
     found = session.scalars(select(ContactEmail).where(ContactEmail.contact_id == contact.id))
     return found.one()
 

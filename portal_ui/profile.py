@@ -12,7 +12,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from portal_ui import access, contacts
+from portal_ui import access, contacts, inputs
 from portal_ui.accounts import AccountHeader, account_header
 from portal_ui.config import Settings
 from portal_ui.errors import DomainError
@@ -263,12 +263,13 @@ def _linked_ids(session: Session, account_id: int, contact_ids: list[int]) -> se
     return set(session.scalars(query))
 
 
-class AddressRejected(DomainError):
-    """One address of a new contact was refused; `index` says which field shows the reason."""
+class FieldRejected(DomainError):
+    """One field of the New contact form was refused; `field` names it as the form does:
+    "name", "address:<n>" or "phone:<n>" (n counts the form's fields, blank ones included)."""
 
-    def __init__(self, index: int, error: DomainError) -> None:
+    def __init__(self, field: str, error: DomainError) -> None:
         super().__init__(error.message, **error.params)
-        self.index = index
+        self.field = field
 
 
 def create_linked_contact(
@@ -281,16 +282,27 @@ def create_linked_contact(
     language: str | None = None,
 ) -> Contact:
     """R26: a new contact with its addresses and phones, linked to this account in one step
-    (each address gets an access row with every switch off). Blank entries are skipped."""
+    (each address gets an access row with every switch off). Blank entries are skipped. A form
+    saves it: a wrong name, phone or address is refused (R38, R22), FieldRejected saying which."""
+    try:
+        inputs.clean_name(name)
+    except DomainError as error:
+        raise FieldRejected("name", error) from error
+    for index, number in enumerate(phones):
+        try:
+            if number.strip():
+                inputs.clean_phone(number)
+        except DomainError as error:
+            raise FieldRejected(f"phone:{index}", error) from error
     contact = contacts.create_contact(
-        session, settings, name, phones=[p for p in phones if p.strip()], language=language
+        session, settings, name, phones=list(phones), language=language
     )
     for index, address in enumerate(addresses):
         if not address.strip():
             continue
         try:
-            contacts.add_address(session, settings, contact.id or 0, address)
+            contacts.add_address(session, settings, contact.id or 0, address, refuse_invalid=True)
         except DomainError as error:
-            raise AddressRejected(index, error) from error
+            raise FieldRejected(f"address:{index}", error) from error
     contacts.link_contact(session, account_id, contact.id or 0)
     return contact

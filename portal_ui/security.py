@@ -4,17 +4,19 @@ attempts are portal_ui.limits."""
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from zxcvbn import zxcvbn
-from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
-from portal_ui.i18n import N_
+from portal_ui import password_strength
+from portal_ui.i18n import N_, Translate
 
 MIN_PASSWORD_LENGTH = 10
-_COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"])
+MAX_PASSWORD_LENGTH = 128  # R38: every field has a limit; NIST SP 800-63B asks for 64 at least
 # Argon2id with the memory and passes of RFC 9106's second recommended option (64 MiB, t=3,
 # section 4), in one lane instead of its four. An attacker pays the same 64 MiB x 3 passes per
 # guess whatever the lanes; lanes only let one hash use more cores, and argon2-cffi runs each
@@ -26,38 +28,75 @@ _hasher = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=1)
 
 
 class PasswordRejected(ValueError):
-    """The password breaks the policy; `reason` is an untranslated message id."""
+    """The password breaks the policy: `reason` says why and `advice` how to do better, as
+    untranslated message ids (the page or the command translates them)."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
+    def __init__(self, reason: str, advice: Sequence[str] = ()) -> None:
+        super().__init__(" ".join((reason, *advice)))
         self.reason = reason
+        self.advice = tuple(advice)
+
+    def describe(self, _: Translate) -> str:
+        return " ".join(_(text) for text in (self.reason, *self.advice))
 
 
 TOO_SHORT = N_("Use at least 10 characters.")
+TOO_LONG = N_("Use at most 128 characters.")
 IS_ADDRESS = N_("Do not use your email address as your password.")
-TOO_COMMON = N_("This password is too common. Choose one that is harder to guess.")
+# R38a: the rule "not easy to guess"; the review says why (zxcvbn's warning) and what helps.
+GUESSABLE = N_("This password is easy to guess.")
 MISMATCH = N_("The two passwords do not match.")
 
 
-def password_problems(password: str, address: str = "") -> list[str]:
-    """Every rule of R17 this password breaks (message ids), for checking as the client types."""
+@dataclass(frozen=True)
+class PasswordReview:
+    """The rules of R17 and R38a a password breaks (`problems`, message ids); when GUESSABLE is
+    one, `warning` says why and `suggestions` how to do better (message ids too)."""
+
+    problems: tuple[str, ...] = ()
+    warning: str = ""
+    suggestions: tuple[str, ...] = ()
+
+
+def review_password(password: str, address: str = "", firm_name: str = "") -> PasswordReview:
+    """Every rule this password breaks, for checking as the client types and before saving.
+    zxcvbn rates it knowing the address, its local part and the firm's name (R38a)."""
     problems = []
     if len(password) < MIN_PASSWORD_LENGTH:
         problems.append(TOO_SHORT)
+    if len(password) > MAX_PASSWORD_LENGTH:
+        problems.append(TOO_LONG)
     lowered = password.strip().lower()
     local_part = address.lower().split("@")[0]
     if address and lowered in (address.lower(), local_part):
         problems.append(IS_ADDRESS)
-    if lowered in _COMMON_PASSWORDS or (password and zxcvbn(password[:64])["score"] == 0):
-        problems.append(TOO_COMMON)
-    return problems
+    strength = password_strength.estimate(password, _known_words(address, firm_name))
+    if not strength.guessable:
+        return PasswordReview(tuple(problems))
+    problems.append(GUESSABLE)
+    return PasswordReview(tuple(problems), strength.warning, strength.suggestions)
 
 
-def check_password(password: str, address: str = "") -> None:
-    """Raise PasswordRejected with the first broken rule of R17."""
-    problems = password_problems(password, address)
-    if problems:
-        raise PasswordRejected(problems[0])
+def check_password(password: str, address: str = "", firm_name: str = "") -> None:
+    """Raise PasswordRejected with the first broken rule; a guessable password's reason is
+    zxcvbn's warning, and its advice zxcvbn's suggestions (R38a)."""
+    review = review_password(password, address, firm_name)
+    if not review.problems:
+        return
+    if review.problems[0] == GUESSABLE:
+        raise PasswordRejected(review.warning, review.suggestions)
+    raise PasswordRejected(review.problems[0])
+
+
+def _known_words(address: str, firm_name: str) -> list[str]:
+    """What an attacker knows of this person: the address, its local part and the firm's
+    name, whole, run together and word by word ("anna.keller", "annakeller", "anna", "keller";
+    "Keller & Co", "kellerco", "keller")."""
+    words = [address.lower()]
+    for text in (address.split("@")[0], firm_name):
+        parts = re.split(r"[\W_]+", text.lower())
+        words += [text.lower(), "".join(parts), *parts]
+    return [word for word in dict.fromkeys(words) if len(word) >= 3]
 
 
 def hash_password(password: str) -> str:

@@ -9,14 +9,13 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from portal_ui import sessions
+from portal_ui import inputs, sessions
 from portal_ui.clock import utcnow
-from portal_ui.errors import DomainError, InvalidAddress, NotFound, StaffExists, UnknownLanguage
+from portal_ui.errors import InvalidAddress, NotFound, StaffExists, UnknownLanguage
 from portal_ui.i18n import LANGUAGES, N_
 from portal_ui.models import TeamMember
 from portal_ui.security import DUMMY_PASSWORD_HASH, check_password, hash_password, verify_password
 
-EMPTY_NAME = N_("Enter a name.")
 NO_SUCH_MEMBER = N_("There is no team member with this email address.")
 MAX_HIDDEN_COLUMNS = 32
 
@@ -33,19 +32,25 @@ def normalise_staff_email(raw: str) -> str:
 
 
 def create_team_member(
-    session: Session, email: str, name: str, password: str, language: str = "en"
+    session: Session,
+    email: str,
+    name: str,
+    password: str,
+    language: str = "en",
+    *,
+    firm_name: str = "",
 ) -> TeamMember:
-    """A new team member with an Argon2id password hash; the password follows R17's policy."""
+    """A new team member with an Argon2id password hash; the name follows R38 (InvalidName),
+    the password R17 and R38a, rated knowing the address and `firm_name` (PasswordRejected)."""
     address = normalise_staff_email(email)
-    if not name.strip():
-        raise DomainError(EMPTY_NAME)
+    clean_name = inputs.clean_name(name)
     if language not in LANGUAGES:
         raise UnknownLanguage()
     if member_by_email(session, address) is not None:
         raise StaffExists()
-    check_password(password, address)
+    check_password(password, address, firm_name)
     member = TeamMember(
-        email=address, name=name.strip(), password_hash=hash_password(password), language=language
+        email=address, name=clean_name, password_hash=hash_password(password), language=language
     )
     session.add(member)
     session.flush()

@@ -219,7 +219,7 @@ def test_a_client_invites_someone_who_shows_as_invited_by_the_client(
     page.get_by_label("Name").fill("Dana Lee")
     page.get_by_role("textbox", name="Email").fill("dana.lee@example.com")
     page.get_by_role("button", name="Send invitation").click()
-    expect(page.get_by_text("We sent an invitation to dana.lee@example.com.")).to_be_visible()
+    expect(page.get_by_text("We sent an email to dana.lee@example.com.")).to_be_visible()  # R37
     invitation = portal.mail.wait_for("dana.lee@example.com")[0]
     assert "/activate/" in invitation.get_body(("plain",)).get_content()
     with portal.session() as session:

@@ -93,8 +93,8 @@ async def test_with_no_account_left_the_client_is_signed_out_with_a_reason(
                 session, ui_settings, account_id, email_id, False, actor_for(member)
             )
         session.commit()
-    await user.open("/portal")
-    await user.should_see("Your session has ended", retries=100)  # R34
+    # The open page follows the change live: its session ended with the last Login (R34).
+    await user.should_see("Your session has ended", retries=100)
     await sign_in(user, address)
     await user.should_see("You no longer have access", retries=100)
 
@@ -143,7 +143,7 @@ async def test_a_password_change_elsewhere_ends_this_session(
     with Session(ui_engine) as session:
         portal.request_password_reset(session, ui_settings, address, "127.0.0.1")
         token = token_in(messages_to(session, address)[-1])
-        portal.reset_password(session, token, "Green-Lantern-Walks-19")
+        portal.reset_password(session, ui_settings, token, "Green-Lantern-Walks-19")
         session.commit()
     await user.open("/portal")
     await user.should_see("Your session has ended", retries=100)

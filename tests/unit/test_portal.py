@@ -183,12 +183,12 @@ def test_a_reset_sets_the_new_password_once_and_ends_other_sessions(
     elsewhere = sessions.begin(session, sessions.grant(session, portal_user_id=user.id))
     portal.request_password_reset(session, settings, email.address, IP)
     token = token_in(messages_to(session, email.address)[-1])
-    portal.reset_password(session, token, NEW_PASSWORD)
+    portal.reset_password(session, settings, token, NEW_PASSWORD)
     assert portal.authenticate_client(session, email.address, NEW_PASSWORD) is not None
     assert portal.authenticate_client(session, email.address, CLIENT_PASSWORD) is None
     assert sessions.current(session, elsewhere, IDLE) is None  # R34
     with pytest.raises(InvalidToken) as used:
-        portal.reset_password(session, token, "Another-Fine-Password-5")
+        portal.reset_password(session, settings, token, "Another-Fine-Password-5")
     assert used.value.problem is TokenProblem.USED
 
 
@@ -198,7 +198,7 @@ def test_a_reset_link_expires_after_an_hour(session, settings, client_on_two):  
     token = token_in(messages_to(session, email.address)[-1])
     later = utcnow() + portal.RESET_TTL + timedelta(seconds=1)
     with pytest.raises(InvalidToken) as expired:
-        portal.reset_password(session, token, NEW_PASSWORD, now=later)
+        portal.reset_password(session, settings, token, NEW_PASSWORD, now=later)
     assert expired.value.problem is TokenProblem.EXPIRED
 
 
@@ -207,7 +207,7 @@ def test_a_reset_keeps_the_password_policy(session, settings, client_on_two):  #
     portal.request_password_reset(session, settings, email.address, IP)
     token = token_in(messages_to(session, email.address)[-1])
     with pytest.raises(PasswordRejected):
-        portal.reset_password(session, token, "password")
+        portal.reset_password(session, settings, token, "password")
     assert portal.check_reset_link(session, token) == email.address
 
 
