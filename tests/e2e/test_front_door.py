@@ -82,3 +82,22 @@ def test_portal_sign_in_never_leaves_the_site(start_portal, page):  # R35
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: urlsplit(url).path == "/portal")
     assert urlsplit(page.url).netloc == urlsplit(portal.url).netloc
+
+
+def _guess(page: Page, url: str, forwarded_for: str) -> str:
+    page.set_extra_http_headers({"X-Forwarded-For": forwarded_for})
+    _fill(page, url, STAFF_EMAIL, "Wrong-Guess-xx-1")
+    page.get_by_role("button", name="Sign in").click()
+    return _answer(page)
+
+
+@pytest.mark.parametrize("trusted", [False, True])
+def test_x_forwarded_for_counts_only_from_a_trusted_proxy(start_portal, context, trusted):
+    # R33: without PORTAL_TRUSTED_PROXIES, a header the client writes itself changes nothing
+    portal = start_portal(**({"PORTAL_TRUSTED_PROXIES": "127.0.0.1"} if trusted else {}))
+    page = context.new_page()
+    for _ in range(5):
+        assert _guess(page, f"{portal.url}/login", "203.0.113.1") == INCORRECT
+    # Trusted, the sixth guess comes from another client, whose own five tries are untouched.
+    sixth = _guess(page, f"{portal.url}/login", "203.0.113.99")
+    assert sixth == (INCORRECT if trusted else TOO_MANY)

@@ -10,6 +10,7 @@ from nicegui.testing import User
 from sqlalchemy import select
 from sqlmodel import Session
 
+from pages import runtime
 from pages.sessions import COOKIE
 from portal_ui import contacts, sessions, staff
 from portal_ui.models import AccessRow, Contact, ContactEmail
@@ -141,3 +142,30 @@ async def test_a_portal_page_after_sign_out_elsewhere_invites_nobody(
     await see(user, "Your session has ended")
     with Session(ui_engine) as session:
         assert session.scalars(select(Contact).where(Contact.name == "Mallory")).first() is None
+
+
+async def test_the_session_cookie_is_secure_when_the_product_is_reached_over_https(
+    user: User, ui_engine, monkeypatch
+) -> None:  # R36
+    await user.open("/login")
+    current = runtime.current()
+    https = current.settings.model_copy(update={"base_url": "https://portal.example"})
+    monkeypatch.setattr(current, "settings", https)
+    with Session(ui_engine) as session:
+        grant = sessions.grant(session, member_id=staff.member_by_email(session, STAFF_EMAIL).id)
+        session.commit()
+    answer = await user.http_client.get(f"/session/begin?grant={grant}", follow_redirects=False)
+    cookie = answer.headers["set-cookie"].lower()
+    assert "secure" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+
+
+async def test_a_used_grant_gives_no_cookie(user: User, ui_engine) -> None:  # R34
+    await user.open("/login")
+    with Session(ui_engine) as session:
+        grant = sessions.grant(session, member_id=staff.member_by_email(session, STAFF_EMAIL).id)
+        session.commit()
+    first = await user.http_client.get(f"/session/begin?grant={grant}", follow_redirects=False)
+    again = await user.http_client.get(f"/session/begin?grant={grant}", follow_redirects=False)
+    assert COOKIE in first.headers.get("set-cookie", "")
+    assert "set-cookie" not in again.headers
+    assert again.headers["location"].startswith("/login")
