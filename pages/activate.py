@@ -64,14 +64,14 @@ RENEW_HINT = N_("You can get a new link, sent to the address this invitation was
 async def activate_page(request: Request, token: str) -> None:
     settings = runtime.settings()
     try:
-        view = await runtime.call(invitations.check_link, token)
+        view = await runtime.call(invitations.check_link, settings, token)
     except InvalidToken as problem:
         sessions.set_language(sessions.stored_language() or settings.firm_language)
         ui.page_title(_(PROBLEMS[problem.problem][0]) + " · " + settings.firm_name)
         with public_card(settings.firm_name) as card:
             _show_problem(card, token, problem)
         return
-    sessions.set_language(view.language or settings.firm_language)
+    sessions.set_language(view.language)
     ui.page_title(_("Activate your access") + " · " + settings.firm_name)
     with public_card(settings.firm_name) as card:
         _show_form(card, token, view, client_address(request))

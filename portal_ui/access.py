@@ -56,6 +56,11 @@ def email_is_activated(email_id: ColumnElement) -> ColumnElement[bool]:
     return exists().where(PortalUser.email_id == email_id)
 
 
+def is_activated(session: Session, email_id: int) -> bool:
+    """email_is_activated for one address."""
+    return bool(session.scalar(select(email_is_activated(literal(email_id)))))
+
+
 def outstanding_invitation(email_id: ColumnElement) -> ColumnElement[bool]:
     """The address has an invitation that was sent and is neither accepted, cancelled nor
     superseded (expired ones still count: the client was invited and has not activated)."""
@@ -75,19 +80,13 @@ def row_is_pending() -> ColumnElement[bool]:
 
 
 def access_state_expr() -> ColumnElement[str]:
-    """R6 as one expression over AccessRow, for queries that show states."""
+    """R6 as one expression over AccessRow, for queries that show states (an address with no
+    access row on the account, outer-joined, has No access)."""
     return case(
-        (~col(AccessRow.login), literal(AccessState.NO_ACCESS.value)),
+        (~func.coalesce(AccessRow.login, False), literal(AccessState.NO_ACCESS.value)),
         (email_is_activated(AccessRow.email_id), literal(AccessState.ACTIVE.value)),
         else_=literal(AccessState.PENDING.value),
     )
-
-
-def access_state(login: bool, activated: bool) -> AccessState:
-    """R6 for one row already in memory (the profile page's rows)."""
-    if not login:
-        return AccessState.NO_ACCESS
-    return AccessState.ACTIVE if activated else AccessState.PENDING
 
 
 def account_status_expr(account_id: ColumnElement) -> ColumnElement[int]:

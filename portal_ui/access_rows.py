@@ -56,7 +56,7 @@ def set_login(
     )  # fmt: skip
     session.flush()
     issued = None
-    if on and send_invitation and not invitations.is_activated(session, email_id):
+    if on and send_invitation and not access.is_activated(session, email_id):
         issued = invitations.send_invitation(
             session, settings, email_id, actor, message=message, now=moment
         )

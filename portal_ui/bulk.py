@@ -4,7 +4,7 @@ chunk with set-based SQL and sends the invitations, its progress and its report.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -22,7 +22,7 @@ from portal_ui.batch_sql import in_ids, insert_rows
 from portal_ui.clock import utcnow
 from portal_ui.config import Settings
 from portal_ui.db import begin_write, session_scope
-from portal_ui.errors import DomainError, NotFound
+from portal_ui.errors import NotFound
 from portal_ui.i18n import N_, Translate
 from portal_ui.models import (
     NOTIFICATION_CATEGORIES,
@@ -213,20 +213,21 @@ def preview(
         failures.extend(problems)
         rows += _count_changing_rows(session, chunk, choices)
         if choices.sends_invitations:
-            for address in _addresses_of(session, chunk, moment):
-                addresses.setdefault(address.email_id, address)
-    # The same order of decisions as the job: Active (R10), invited lately (R13), invalid (R22).
-    active = [a for a in addresses.values() if a.activated]
-    recent = [a for a in addresses.values() if not a.activated and a.recent]
-    invalid = [a for a in addresses.values() if not (a.activated or a.recent) and a.invalid_reason]
-    failures.extend(_invalid_error(a.address, a.invalid_reason) for a in invalid)
-    invited = len(addresses) - len(active) - len(recent) - len(invalid)
+            for candidate in _candidates(session, chunk, moment):
+                addresses.setdefault(candidate.email_id, candidate)
+    # The job's own selection and decisions, before it runs.
+    decisions = Counter(_decide(candidate) for candidate in addresses.values())
+    failures.extend(
+        _invalid_error(candidate.address, candidate.invalid_reason)
+        for candidate in addresses.values()
+        if _decide(candidate) is _Decision.INVALID
+    )
     return BulkPreview(
         accounts=accounts,
         rows=rows,
-        invitations=invited,
-        already_active=len(active),
-        recently_invited=len(recent),
+        invitations=decisions[_Decision.INVITE],
+        already_active=decisions[_Decision.ACTIVE],
+        recently_invited=decisions[_Decision.RECENT],
         failures=failures[:MAX_REPORTED_ERRORS],
         failures_total=len(failures),
     )
@@ -572,16 +573,17 @@ def _send_invitations(session: Session, account_ids: list[int], work: _Work) -> 
     24 hours (R13), none to an invalid address (R22: reported)."""
     sent = _Sent()
     accounts_of: dict[int, list[int]] = defaultdict(list)
-    emails: dict[int, _Pending] = {}
-    for email in _pending_addresses(session, account_ids, work.moment):
-        accounts_of[email.email_id].append(email.account_id)
-        emails[email.email_id] = email
+    emails: dict[int, _Candidate] = {}
+    for candidate in _candidates(session, account_ids, work.moment):
+        if _decide(candidate) in (_Decision.INVITE, _Decision.INVALID):
+            accounts_of[candidate.email_id].append(candidate.account_id)
+            emails[candidate.email_id] = candidate
     to_send: list[int] = []
     for email_id, email in emails.items():
         if email_id in work.before.handled or email_id in sent.handled:
             continue
         sent.handled.add(email_id)
-        if email.invalid_reason:
+        if _decide(email) is _Decision.INVALID:
             sent.errors.append(_invalid_error(email.address, email.invalid_reason))
             continue
         to_send.append(email_id)
@@ -606,49 +608,70 @@ def _send_all(session: Session, email_ids: list[int], work: _Work) -> dict[int, 
 
 
 def _send_one_by_one(session: Session, email_ids: list[int], work: _Work) -> dict[int, str]:
-    """The careful retry of a chunk the database refused: each invitation in its own
-    SAVEPOINT, so that one bad row cannot stop the others."""
+    """The careful retry of a chunk the database refused: the same sending, one address at a
+    time, each in its own SAVEPOINT, so that one bad row cannot stop the others."""
     problems: dict[int, str] = {}
     for email_id in email_ids:
         try:
             with session.begin_nested():
-                invitations.send_invitation(
-                    session, work.settings, email_id, work.actor, message=work.choices.message,
-                    now=work.moment, refresh=False,
-                )  # fmt: skip
-        except DomainError as problem:
-            problems[email_id] = problem.message
+                problems.update(_send_all(session, [email_id], work))
         except SQLAlchemyError:
             log.exception("bulk invitation to address %s failed", email_id)
             problems[email_id] = NOT_SENT
     return problems
 
 
-class _Pending(NamedTuple):
+class _Candidate(NamedTuple):
+    """An address on an account, as Send invitations sees it (R12)."""
+
     account_id: int
     email_id: int
     address: str
     invalid_reason: str | None
+    activated: bool
+    recent: bool
 
 
-def _pending_addresses(
-    session: Session, account_ids: list[int], moment: datetime
-) -> list[_Pending]:
-    """(account, address) pairs of these accounts whose row is Pending and whose address has
-    no outstanding invitation from the last 24 hours."""
+class _Decision(StrEnum):
+    ACTIVE = "active"
+    RECENT = "recent"
+    INVALID = "invalid"
+    INVITE = "invite"
+
+
+def _decide(candidate: _Candidate) -> _Decision:
+    """Whether Send invitations invites this address, in one order of decisions for the
+    preview and the job: already Active gets none (R10), nor one invited in the last 24 hours
+    (R13); an invalid one gets none and is reported (R22); the others are invited."""
+    if candidate.activated:
+        return _Decision.ACTIVE
+    if candidate.recent:
+        return _Decision.RECENT
+    if candidate.invalid_reason:
+        return _Decision.INVALID
+    return _Decision.INVITE
+
+
+def _candidates(session: Session, account_ids: list[int], moment: datetime) -> list[_Candidate]:
+    """Every (account, address) of these accounts, as Send invitations sees it once Login is
+    on for all of them (R12): the job reads them after turning Login on, the preview before."""
     query = (
         select(
-            AccessRow.account_id, ContactEmail.id, ContactEmail.address, ContactEmail.invalid_reason
+            AccessRow.account_id,
+            ContactEmail.id,
+            ContactEmail.address,
+            ContactEmail.invalid_reason,
+            access.email_is_activated(ContactEmail.id),
+            _recently_invited(ContactEmail.id, moment),
         )
         .join(ContactEmail, ContactEmail.id == AccessRow.email_id)
-        .where(
-            in_ids(session, AccessRow.account_id, account_ids),
-            access.row_is_pending(),
-            ~_recently_invited(AccessRow.email_id, moment),
-        )
+        .where(in_ids(session, AccessRow.account_id, account_ids))
         .order_by(AccessRow.account_id, ContactEmail.id)
     )
-    return [_Pending(*row) for row in session.execute(query)]
+    return [
+        _Candidate(account_id, email_id, address, invalid, bool(activated), bool(recent))
+        for account_id, email_id, address, invalid, activated, recent in session.execute(query)
+    ]
 
 
 def _recently_invited(email_id: Any, moment: datetime) -> ColumnElement[bool]:
@@ -657,34 +680,6 @@ def _recently_invited(email_id: Any, moment: datetime) -> ColumnElement[bool]:
         Invitation.state == InvitationState.OUTSTANDING.value,
         Invitation.created_at > moment - RECENT_INVITATION,
     )
-
-
-class _Address(NamedTuple):
-    email_id: int
-    address: str
-    invalid_reason: str | None
-    activated: bool
-    recent: bool
-
-
-def _addresses_of(session: Session, account_ids: list[int], moment: datetime) -> list[_Address]:
-    """Every address on these accounts, whether activated and whether recently invited."""
-    query = (
-        select(
-            ContactEmail.id,
-            ContactEmail.address,
-            ContactEmail.invalid_reason,
-            access.email_is_activated(ContactEmail.id),
-            _recently_invited(ContactEmail.id, moment),
-        )
-        .where(
-            col(ContactEmail.id).in_(
-                select(AccessRow.email_id)
-                .where(in_ids(session, AccessRow.account_id, account_ids))
-            )
-        )
-    )  # fmt: skip
-    return [_Address(*row) for row in session.execute(query)]
 
 
 def _account_problems(

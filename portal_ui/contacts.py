@@ -248,7 +248,7 @@ def change_address(
         session, activity.ADDRESS_CHANGED, actor, email_id=email_id, address=old.address,
         now=moment, new_address=address,
     )  # fmt: skip
-    if not invitations.is_activated(session, email_id):
+    if not access.is_activated(session, email_id):
         return _change_in_place(session, settings, old, address, problem, had_invitation, actor)
     new = ContactEmail(
         contact_id=old.contact_id,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlmodel import Session, col
 
 from portal_ui import access, activity, events, inputs, limits
@@ -78,24 +78,33 @@ def outstanding(session: Session, email_id: int) -> Invitation | None:
 
 def login_account_names(session: Session, email_id: int) -> list[str]:
     """The accounts an invitation covers: those where the address has Login on now (R14)."""
-    query = (
-        select(Account.name)
-        .join(AccessRow, AccessRow.account_id == Account.id)
-        .where(AccessRow.email_id == email_id, col(AccessRow.login))
-        .order_by(Account.name)
-    )
-    return list(session.scalars(query))
+    return login_account_names_of(session, [email_id]).get(email_id, [])
 
 
 def contact_language(session: Session, settings: Settings, email: ContactEmail) -> str:
-    """R31a: the contact's language, or the firm's."""
+    """R31a: the language of a client's emails and pages: its contact's, or the firm's."""
     contact = session.get(Contact, email.contact_id)
     return (contact.language if contact else None) or settings.firm_language
 
 
-def is_activated(session: Session, email_id: int) -> bool:
-    query = select(PortalUser.id).where(PortalUser.email_id == email_id)
-    return session.scalars(query).first() is not None
+def _contact_language_expr(settings: Settings) -> ColumnElement[str]:
+    """contact_language as SQL, for many addresses at once (ContactEmail joined to Contact)."""
+    return func.coalesce(Contact.language, settings.firm_language)
+
+
+def activation_link(settings: Settings, token: str) -> str:
+    """The link an invitation email carries (R15)."""
+    return f"{settings.public_base_url}/activate/{token}"
+
+
+def expiry(settings: Settings, sent_at: datetime) -> datetime:
+    """When an invitation sent at `sent_at` stops working (R15: PORTAL_INVITE_TTL_HOURS)."""
+    return sent_at + timedelta(hours=settings.invite_ttl_hours)
+
+
+def has_expired(expires_at: datetime | None, now: datetime) -> bool:
+    """R16: a link whose expiry has come no longer works (though its address stays Pending)."""
+    return expires_at is not None and expires_at <= now
 
 
 def send_invitation(
@@ -108,78 +117,29 @@ def send_invitation(
     requested_by_client: bool = False,
     now: datetime | None = None,
     refresh: bool = True,
-    carrier: Callable[[str, datetime], templates.Email] | None = None,
+    carrier: Carrier | None = None,
 ) -> IssuedInvitation:
-    """Send (or resend) an invitation to one address, superseding any outstanding one (R14).
+    """Send (or resend) an invitation to one address, superseding any outstanding one (R14):
+    send_invitations for one address, raising the reason it was refused.
 
     Refuses invalid addresses (R22), addresses already activated (R10) and addresses without
-    Login on any account; the caller reports the refusal. `refresh=False` leaves the account
-    roll-ups and page events to a caller that refreshes many addresses at once (bulk.py).
-    `carrier(link, expires_at)` gives the email that carries the link instead of the invitation
-    email (R28: a notification with an activation banner). A message longer than R38's limit
-    is refused (MessageTooLong)."""
+    Login on any account. `refresh=False` leaves the account roll-ups and page events to the
+    caller. `carrier(link, expires_at)` gives the email that carries the link instead of the
+    invitation email (R28: a notification with an activation banner). A message longer than
+    R38's limit is refused (MessageTooLong). `requested_by_client`: "Send me a new link" (R16),
+    which keeps who invited the address (R20)."""
     moment = now or utcnow()
-    message = inputs.clean_message(message)
-    email = _email(session, email_id)
-    account_names = _invitable(
-        email.invalid_reason,
-        is_activated(session, email_id),
-        login_account_names(session, email_id),
-    )
-    if isinstance(account_names, DomainError):
-        raise account_names
-    previous = outstanding(session, email_id)
-    if previous is not None:
-        _close(previous, InvitationState.SUPERSEDED, moment)
-        activity.record(
-            session, activity.INVITATION_SUPERSEDED, actor, email_id=email_id,
-            address=email.address, now=moment, invitation_id=previous.id,
-        )  # fmt: skip
-    token = new_token()
-    invitation = Invitation(
-        email_id=email_id,
-        address=email.address,
-        token_hash=hash_token(token),
-        message=message,
-        invited_by_member_id=actor.member_id,
-        invited_by_portal_user_id=actor.portal_user_id,
-        requested_by_client=requested_by_client,
-        created_at=moment,
-        expires_at=moment + timedelta(hours=settings.invite_ttl_hours),
-    )
-    if requested_by_client and previous is not None:
-        # A client asking for a fresh link does not change who invited it (R20).
-        invitation.invited_by_member_id = previous.invited_by_member_id
-        invitation.invited_by_portal_user_id = previous.invited_by_portal_user_id
-    link = f"{settings.public_base_url}/activate/{token}"
-    email_body = (
-        carrier(link, invitation.expires_at)
-        if carrier
-        else templates.invitation_email(
-            firm_name=settings.firm_name,
-            address=email.address,
-            account_names=account_names,
-            message=message,
-            link=link,
-            expires_at=invitation.expires_at,
-            language=contact_language(session, settings, email),
-            invited_by="" if requested_by_client else actor.name,
-        )
-    )
-    queued = outbox.enqueue(
-        session, settings, to=email.address, email=email_body, kind="invitation",
-        email_id=email_id, now=moment,
+    batch = send_invitations(
+        session, settings, [email_id], actor, message=message, now=moment,
+        requested_by_client=requested_by_client, carrier=carrier,
     )  # fmt: skip
-    invitation.outbox_id = queued.id
-    session.add(invitation)
-    session.flush()
-    kind = activity.INVITATION_RESENT if previous is not None else activity.INVITATION_SENT
-    activity.record(
-        session, kind, actor, email_id=email_id, address=email.address, now=moment,
-        invitation_id=invitation.id,
-    )  # fmt: skip
+    if email_id in batch.refused:
+        raise batch.refused[email_id]
+    invitation_id, link = batch.sent[email_id]
     if refresh:
         _changed(session, email_id)
+    invitation = session.get(Invitation, invitation_id)
+    assert invitation is not None
     return IssuedInvitation(invitation, link)
 
 
@@ -197,11 +157,32 @@ def _invitable(
 
 @dataclass(frozen=True)
 class SentBatch:
-    """What send_invitations did: the new invitation of each address sent to, and why the
-    others got none."""
+    """What send_invitations did: the new invitation (id, link) of each address sent to, and
+    why the others got none."""
 
-    invitation_ids: dict[int, int]
+    sent: dict[int, tuple[int, str]]
     refused: dict[int, DomainError]
+
+    @property
+    def invitation_ids(self) -> dict[int, int]:
+        return {email_id: invitation_id for email_id, (invitation_id, _) in self.sent.items()}
+
+
+# Builds the email that carries an activation link, given the link and its expiry.
+Carrier = Callable[[str, datetime], templates.Email]
+
+
+@dataclass(frozen=True)
+class _Sending:
+    """What every invitation of one send_invitations call shares."""
+
+    settings: Settings
+    actor: Actor
+    message: str
+    moment: datetime
+    requested_by_client: bool
+    carrier: Carrier | None
+    renderer: templates.InvitationBatch
 
 
 def send_invitations(
@@ -212,40 +193,37 @@ def send_invitations(
     *,
     message: str = "",
     now: datetime | None = None,
+    requested_by_client: bool = False,
+    carrier: Carrier | None = None,
 ) -> SentBatch:
-    """send_invitation for many addresses (a bulk update, R12): the same rules and the same
-    emails, with a few set-based queries and one INSERT per table instead of a round of
-    queries and flushes per address. The caller refreshes the account roll-ups and tells the
-    pages (events topic "invitation"), as it knows the accounts already."""
+    """The one way invitations are sent (R14): to each address, supersede its outstanding
+    invitation, make a token, queue the email in the outbox and record the history, with a
+    few set-based queries and one INSERT per table per round of addresses. The rules of
+    send_invitation apply to each address; a refused one is reported, the others go on. The
+    caller refreshes the account roll-ups and tells the pages (events topic "invitation")
+    when it sends to many; send_invitation does it for one."""
     moment = now or utcnow()
     message = inputs.clean_message(message)  # R38, before anything is sent
-    sent: dict[int, int] = {}
-    refused: dict[int, DomainError] = {}
-    ids = list(dict.fromkeys(email_ids))
     # Every email shares the firm, the message, the expiry and the inviter: rendered once.
     renderer = templates.InvitationBatch(
-        firm_name=settings.firm_name, message=message, invited_by=actor.name,
-        expires_at=moment + timedelta(hours=settings.invite_ttl_hours),
+        firm_name=settings.firm_name, message=message, expires_at=expiry(settings, moment),
+        invited_by="" if requested_by_client else actor.name,
     )  # fmt: skip
+    sending = _Sending(settings, actor, message, moment, requested_by_client, carrier, renderer)
+    sent: dict[int, tuple[int, str]] = {}
+    refused: dict[int, DomainError] = {}
+    ids = list(dict.fromkeys(email_ids))
     for start in range(0, len(ids), _BATCH):
-        chosen = ids[start : start + _BATCH]
-        batch = _send_batch(session, settings, chosen, actor, message, moment, renderer)
-        sent.update(batch.invitation_ids)
+        batch = _send_batch(session, ids[start : start + _BATCH], sending)
+        sent.update(batch.sent)
         refused.update(batch.refused)
     return SentBatch(sent, refused)
 
 
-def _send_batch(
-    session: Session,
-    settings: Settings,
-    ids: list[int],
-    actor: Actor,
-    message: str,
-    moment: datetime,
-    renderer: templates.InvitationBatch,
-) -> SentBatch:
+def _send_batch(session: Session, ids: list[int], sending: _Sending) -> SentBatch:
+    settings, actor, moment = sending.settings, sending.actor, sending.moment
     emails = _batch_addresses(session, settings, ids)
-    names = _login_account_names_of(session, ids)
+    names = login_account_names_of(session, ids)
     previous = {
         invitation.email_id: invitation
         for invitation in session.scalars(
@@ -256,8 +234,9 @@ def _send_batch(
         )
     }
     refused: dict[int, DomainError] = {}
-    expires_at = moment + timedelta(hours=settings.invite_ttl_hours)
+    expires_at = expiry(settings, moment)
     invitations: list[dict[str, Any]] = []
+    links: dict[int, str] = {}
     mails: list[tuple[str, templates.Email, int | None]] = []
     for email_id in ids:
         email = emails.get(email_id)
@@ -269,21 +248,35 @@ def _send_batch(
             refused[email_id] = account_names
             continue
         token = new_token()
-        link = f"{settings.public_base_url}/activate/{token}"
-        mail = renderer.email(
-            address=email.address, account_names=account_names, link=link, language=email.language
-        )
+        links[email_id] = link = activation_link(settings, token)
+        mail = (
+            sending.carrier(link, expires_at)
+            if sending.carrier
+            else sending.renderer.email(
+                address=email.address, account_names=account_names, link=link,
+                language=email.language,
+            )
+        )  # fmt: skip
         mails.append((email.address, mail, email_id))
+        inviter = actor
+        old = previous.get(email_id)
+        if sending.requested_by_client and old is not None:
+            # A client asking for a fresh link does not change who invited it (R20).
+            inviter = Actor(
+                name=actor.name,
+                member_id=old.invited_by_member_id,
+                portal_user_id=old.invited_by_portal_user_id,
+            )
         invitations.append(
             {
                 "email_id": email_id,
                 "address": email.address,
                 "token_hash": hash_token(token),
-                "message": message,
+                "message": sending.message,
                 "state": InvitationState.OUTSTANDING.value,
-                "invited_by_member_id": actor.member_id,
-                "invited_by_portal_user_id": actor.portal_user_id,
-                "requested_by_client": False,
+                "invited_by_member_id": inviter.member_id,
+                "invited_by_portal_user_id": inviter.portal_user_id,
+                "requested_by_client": sending.requested_by_client,
                 "created_at": moment,
                 "expires_at": expires_at,
             }
@@ -300,7 +293,7 @@ def _send_batch(
     outbox_ids = outbox.enqueue_many(session, settings, mails, kind="invitation", now=moment)
     for invitation, outbox_id in zip(invitations, outbox_ids, strict=True):
         invitation["outbox_id"] = outbox_id
-    sent: dict[int, int] = {}
+    sent: dict[int, tuple[int, str]] = {}
     if invitations:
         ids_of = _insert_invitations(session, invitations)
         for invitation in invitations:
@@ -311,7 +304,7 @@ def _send_batch(
                 else activity.INVITATION_SENT
             )
             history.append(_event(actor, kind, invitation, moment, new_id))
-            sent[invitation["email_id"]] = new_id
+            sent[invitation["email_id"]] = (new_id, links[invitation["email_id"]])
     if history:
         insert_rows(session, _ACTIVITY_EVENT, history)
         events.record(session, "activity")
@@ -339,7 +332,7 @@ class _BatchAddress(NamedTuple):
 def _batch_addresses(
     session: Session, settings: Settings, email_ids: list[int]
 ) -> dict[int, _BatchAddress]:
-    """For many addresses in one query: each with what send_invitation asks of it (R10, R22)
+    """For many addresses in one query: each with what an invitation asks of it (R10, R22)
     and its contact's language (R31a)."""
     query = (
         select(
@@ -347,15 +340,13 @@ def _batch_addresses(
             ContactEmail.address,
             ContactEmail.invalid_reason,
             access.email_is_activated(ContactEmail.id),
-            Contact.language,
+            _contact_language_expr(settings),
         )
         .outerjoin(Contact, Contact.id == ContactEmail.contact_id)
         .where(in_ids(session, ContactEmail.id, email_ids))
     )
     return {
-        email_id: _BatchAddress(
-            address, invalid, bool(activated), language or settings.firm_language
-        )
+        email_id: _BatchAddress(address, invalid, bool(activated), language)
         for email_id, address, invalid, activated, language in session.execute(query)
     }
 
@@ -377,13 +368,13 @@ def _event(
     }
 
 
-def _login_account_names_of(session: Session, email_ids: list[int]) -> dict[int, list[str]]:
-    """login_account_names for many addresses in one query."""
+def login_account_names_of(session: Session, email_ids: list[int]) -> dict[int, list[str]]:
+    """The accounts an invitation to each address covers: those with Login on now (R14)."""
     query = (
         select(AccessRow.email_id, Account.name)
         .join(Account, Account.id == AccessRow.account_id)
         .where(in_ids(session, AccessRow.email_id, email_ids), col(AccessRow.login))
-        .order_by(Account.name)
+        .order_by(Account.name, Account.id)
     )
     names: dict[int, list[str]] = defaultdict(list)
     for email_id, name in session.execute(query):
@@ -414,7 +405,9 @@ def cancel_invitation(
     return invitation
 
 
-def check_link(session: Session, token: str, now: datetime | None = None) -> LinkView:
+def check_link(
+    session: Session, settings: Settings, token: str, now: datetime | None = None
+) -> LinkView:
     """Validate a link without consuming it (R15: opening the page is a GET); raise
     InvalidToken saying why it does not work (R16)."""
     invitation = _usable_invitation(session, token, now or utcnow())
@@ -424,7 +417,7 @@ def check_link(session: Session, token: str, now: datetime | None = None) -> Lin
         email_id=email.id or 0,
         address=email.address,
         account_names=login_account_names(session, email.id or 0),
-        language=_language_of(session, email),
+        language=contact_language(session, settings, email),
         expires_at=invitation.expires_at,
     )
 
@@ -442,7 +435,7 @@ def activate(
     invitation = _usable_invitation(session, token, moment)
     email = _email(session, invitation.email_id)
     check_password(password, email.address, settings.firm_name)
-    if is_activated(session, email.id or 0):
+    if access.is_activated(session, email.id or 0):
         raise InvalidToken(TokenProblem.USED)
     # The slow parts come before the first write, while SQLite's write lock is free for others:
     # the hash (~0.2 s) and the team's sign-up emails. The writes then take milliseconds.
@@ -510,7 +503,7 @@ def _usable_invitation(session: Session, token: str, now: datetime) -> Invitatio
         raise InvalidToken(TokenProblem.CANCELLED)
     if state is InvitationState.SUPERSEDED:
         raise InvalidToken(TokenProblem.SUPERSEDED, _may_renew(session, invitation))
-    if invitation.expires_at <= now:
+    if has_expired(invitation.expires_at, now):
         raise InvalidToken(TokenProblem.EXPIRED, _may_renew(session, invitation))
     return invitation
 
@@ -518,7 +511,7 @@ def _usable_invitation(session: Session, token: str, now: datetime) -> Invitatio
 def _may_renew(session: Session, invitation: Invitation) -> bool:
     """R16: a new link is offered while the address is still Pending and deliverable."""
     email = session.get(ContactEmail, invitation.email_id)
-    if email is None or email.invalid_reason or is_activated(session, invitation.email_id):
+    if email is None or email.invalid_reason or access.is_activated(session, invitation.email_id):
         return False
     return bool(_login_account_ids(session, invitation.email_id))
 
@@ -538,11 +531,6 @@ def _email(session: Session, email_id: int) -> ContactEmail:
     if email is None:
         raise NotFound()
     return email
-
-
-def _language_of(session: Session, email: ContactEmail) -> str:
-    contact = session.get(Contact, email.contact_id)
-    return (contact.language if contact else None) or ""
 
 
 def _login_account_ids(session: Session, email_id: int) -> set[int]:

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from portal_ui import invitations
+from portal_ui import access, invitations
 from portal_ui.activity import Actor
 from portal_ui.clock import utcnow
 from portal_ui.config import Settings
@@ -52,7 +52,7 @@ def notify_account(
         if email.invalid_reason:
             skipped.append((email.address, email.invalid_reason))
             continue
-        pending = row.login and not invitations.is_activated(session, email.id or 0)
+        pending = row.login and not access.is_activated(session, email.id or 0)
         compose = _composer(session, settings, account, email, subject, body)
         if pending:
             _send_with_fresh_link(session, settings, email.id or 0, compose, moment)

@@ -4,7 +4,6 @@ state and delivery (R20, R22, R22a), and the batch actions Resend and Cancel inv
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,7 +24,6 @@ from portal_ui.errors import DomainError, NotFound
 from portal_ui.i18n import Translate
 from portal_ui.models import (
     AccessRow,
-    Account,
     Contact,
     ContactEmail,
     DeliveryState,
@@ -65,7 +63,7 @@ class PendingRow:
 
     def is_expired(self, now: datetime) -> bool:
         """The invitation's link no longer works (R16: it expired), though still Pending."""
-        return self.expires_at is not None and self.expires_at <= now
+        return invitations.has_expired(self.expires_at, now)
 
 
 @dataclass(frozen=True)
@@ -123,7 +121,7 @@ def list_pending(
         .limit(min(max(limit, 1), MAX_LIMIT))
     )
     found = session.execute(query).all()
-    names = _login_account_names(session, [r.email_id for r in found])
+    names = invitations.login_account_names_of(session, [r.email_id for r in found])
     rows = [_row(r, names.get(r.email_id, [])) for r in found]
     return PendingPage(rows=rows, total=count_pending(session, search))
 
@@ -262,22 +260,6 @@ def _order(sort_desc: bool | None) -> list[ColumnElement]:
         return [address, email_id]
     sent = col(Invitation.created_at)
     return [sent.is_(None), sent.desc() if sort_desc else sent.asc(), address, email_id]
-
-
-def _login_account_names(session: Session, email_ids: list[int]) -> dict[int, list[str]]:
-    """The accounts of each address with Login on (all Pending, as the address is), one query."""
-    if not email_ids:
-        return {}
-    query = (
-        select(AccessRow.email_id, Account.name)
-        .join(Account, Account.id == AccessRow.account_id)
-        .where(col(AccessRow.email_id).in_(email_ids), col(AccessRow.login))
-        .order_by(Account.name, Account.id)
-    )
-    names: dict[int, list[str]] = defaultdict(list)
-    for email_id, name in session.execute(query):
-        names[email_id].append(name)
-    return names
 
 
 def _addresses(session: Session, email_ids: list[int]) -> dict[int, str]:

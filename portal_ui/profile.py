@@ -28,7 +28,6 @@ from portal_ui.models import (
     Invitation,
     InvitationState,
     OutboxMessage,
-    PortalUser,
 )
 
 FIND_LIMIT = 20
@@ -181,7 +180,8 @@ def _addresses(
         select(
             ContactEmail,
             AccessRow,
-            PortalUser.id,
+            access.access_state_expr(),
+            access.email_is_activated(ContactEmail.id),
             Invitation.created_at,
             OutboxMessage.state,
             OutboxMessage.last_error,
@@ -191,7 +191,6 @@ def _addresses(
             AccessRow,
             and_(AccessRow.email_id == ContactEmail.id, AccessRow.account_id == account_id),
         )
-        .outerjoin(PortalUser, PortalUser.email_id == ContactEmail.id)
         .outerjoin(
             Invitation,
             and_(
@@ -205,9 +204,11 @@ def _addresses(
         .order_by(ContactEmail.contact_id, ContactEmail.created_at, ContactEmail.id)
     )
     views: dict[int, list[AddressView]] = defaultdict(list)
-    for email, row, user_id, sent_at, delivery, error, replaces in session.execute(query):
+    for email, row, state, activated, sent_at, delivery, error, replaces in session.execute(query):
         views[email.contact_id].append(
-            _address_view(email, row, user_id is not None, sent_at, delivery, error, replaces)
+            _address_view(
+                email, row, AccessState(state), bool(activated), sent_at, delivery, error, replaces
+            )
         )
     return views
 
@@ -215,6 +216,7 @@ def _addresses(
 def _address_view(
     email: ContactEmail,
     row: AccessRow | None,
+    state: AccessState,
     activated: bool,
     sent_at: datetime | None,
     delivery: str | None,
@@ -231,7 +233,7 @@ def _address_view(
         email_sync=row.email_sync,
         signatory=row.signatory,
         preferences={name: bool(getattr(row, name)) for name in NOTIFICATION_CATEGORIES},
-        state=access.access_state(row.login, activated),
+        state=state,
         activated=activated,
         invite_sent_at=sent_at,
         delivery_state=DeliveryState(delivery) if delivery else None,

@@ -258,9 +258,8 @@ def _play_invite(
     if invite.activated_days_ago is not None:
         token = issued.link.rsplit("/", 1)[1]
         # Before the link expires, whatever PORTAL_INVITE_TTL_HOURS says.
-        lifetime = timedelta(hours=settings.invite_ttl_hours)
         wanted = max(days_ago(invite.activated_days_ago), sent + timedelta(minutes=1))
-        activated = min(wanted, sent + lifetime / 2)
+        activated = min(wanted, sent + (invitations.expiry(settings, sent) - sent) / 2)
         invitations.activate(session, settings, token, DEMO_CLIENT_PASSWORD, now=activated)
     if invite.cancelled_days_ago is not None:
         invitations.cancel_invitation(

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from portal_ui import access_rows, activity, contacts, invitations
 from portal_ui.clock import utcnow
+from portal_ui.config import load_settings
 from portal_ui.errors import InvalidToken, TokenProblem, TooManyRequests
 from portal_ui.i18n import translator
 from portal_ui.models import (
@@ -36,14 +37,14 @@ def invited(session, settings):
 
 def problem_of(session, token, now=None) -> InvalidToken:
     with pytest.raises(InvalidToken) as raised:
-        invitations.check_link(session, token, now=now)
+        invitations.check_link(session, load_settings(), token, now=now)
     return raised.value
 
 
 def test_opening_a_link_never_consumes_it(session, settings, invited):  # R15
     _member, _account, email, token = invited
     for _ in range(3):
-        assert invitations.check_link(session, token).address == email.address
+        assert invitations.check_link(session, settings, token).address == email.address
     assert invitations.outstanding(session, email.id) is not None
     assert session.scalars(select(PortalUser)).first() is None
     invitations.activate(session, settings, token, CLIENT_PASSWORD)
@@ -51,7 +52,7 @@ def test_opening_a_link_never_consumes_it(session, settings, invited):  # R15
 
 def test_a_link_shows_the_address_and_the_account_names(session, settings, invited):  # R17
     _member, account, email, token = invited
-    view = invitations.check_link(session, token)
+    view = invitations.check_link(session, settings, token)
     assert (view.address, view.account_names) == (email.address, [account.name])
 
 
@@ -83,7 +84,10 @@ def test_a_superseded_link_says_so_and_offers_a_new_link(session, settings, invi
     problem = problem_of(session, token)
     assert problem.problem is TokenProblem.SUPERSEDED
     assert problem.can_request_new_link
-    assert invitations.check_link(session, newer.link.rsplit("/", 1)[1]).address == email.address
+    assert (
+        invitations.check_link(session, settings, newer.link.rsplit("/", 1)[1]).address
+        == email.address
+    )
 
 
 def test_a_used_link_says_so(session, settings, invited):  # R15 R16
@@ -103,7 +107,7 @@ def test_a_rejected_password_changes_nothing(session, settings, invited):  # R16
     with pytest.raises(PasswordRejected):
         invitations.activate(session, settings, token, email.address)
     assert session.scalars(select(PortalUser)).first() is None
-    assert invitations.check_link(session, token).address == email.address
+    assert invitations.check_link(session, settings, token).address == email.address
 
 
 def test_a_new_link_goes_to_the_same_address_and_replaces_the_old(session, settings, invited):
@@ -114,7 +118,7 @@ def test_a_new_link_goes_to_the_same_address_and_replaces_the_old(session, setti
     assert issued.invitation.address == email.address
     newest = messages_to(session, email.address)[-1]
     fresh = token_in(newest)
-    assert invitations.check_link(session, fresh, now=later).address == email.address
+    assert invitations.check_link(session, settings, fresh, now=later).address == email.address
     assert problem_of(session, token, now=later).problem is TokenProblem.SUPERSEDED
 
 

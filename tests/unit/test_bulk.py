@@ -444,7 +444,7 @@ def test_the_link_of_a_bulk_invitation_activates_every_account_it_covers(
     raw = outbox.build_message(settings, row)
     text = raw.decode("ascii", "replace")
     assert "Content-Language: fr" in text
-    view = invitations.check_link(session, _link_in(raw).rsplit("/", 1)[1])
+    view = invitations.check_link(session, settings, _link_in(raw).rsplit("/", 1)[1])
     assert view.address == "shared@ex.com"
     assert view.account_names == sorted([first.name, second.name])
     invitation = session.get(Invitation, view.invitation_id)
@@ -464,7 +464,7 @@ def test_each_bulk_invitation_points_at_the_email_that_carries_its_own_link(
         row = session.get(OutboxMessage, invitation.outbox_id)
         assert row.to_address == invitation.address and row.email_id == invitation.email_id
         token = _link_in(outbox.build_message(settings, row)).rsplit("/", 1)[1]
-        assert invitations.check_link(session, token).invitation_id == invitation.id
+        assert invitations.check_link(session, settings, token).invitation_id == invitation.id
 
 
 def test_a_bulk_invitation_supersedes_an_older_one_and_says_so(
@@ -479,7 +479,7 @@ def test_a_bulk_invitation_supersedes_an_older_one_and_says_so(
     session.commit()
     _run(session, engine, settings, member, [account], LOGIN_AND_INVITE)
     with pytest.raises(InvalidToken):
-        invitations.check_link(session, old.link.rsplit("/", 1)[1])
+        invitations.check_link(session, settings, old.link.rsplit("/", 1)[1])
     history = [e.kind for e in activity.invitation_history(session, email.id)]
     assert history == [
         activity.INVITATION_SENT,

@@ -65,7 +65,7 @@ def test_unlinking_the_last_login_cancels_the_outstanding_invitation(session, se
     contacts.unlink_contact(session, account.id, email.contact_id, actor_for(member))
     assert invitations.outstanding(session, email.id) is None
     with pytest.raises(InvalidToken):
-        invitations.check_link(session, token)
+        invitations.check_link(session, settings, token)
 
 
 def test_changing_a_pending_address_moves_its_invitation_to_the_new_one(session, settings):  # R27
@@ -79,7 +79,7 @@ def test_changing_a_pending_address_moves_its_invitation_to_the_new_one(session,
     assert changed.address == "new.address@example.com"
     assert _row(session, account, changed).login  # the settings stay
     with pytest.raises(InvalidToken):
-        invitations.check_link(session, old_token)
+        invitations.check_link(session, settings, old_token)
     fresh = invitations.outstanding(session, changed.id)
     assert fresh is not None and fresh.address == "new.address@example.com"
     assert fresh.state == InvitationState.OUTSTANDING.value

@@ -73,9 +73,9 @@ def test_a_pending_address_gets_a_banner_with_a_fresh_link(session, settings, me
     text = text_of(received[-1])
     assert BANNER in text and text.index(BANNER) < text.index("Invoice 42")
     fresh = token_in(received[-1])
-    assert invitations.check_link(session, fresh).address == email.address
+    assert invitations.check_link(session, settings, fresh).address == email.address
     with pytest.raises(InvalidToken) as old:
-        invitations.check_link(session, old_token)
+        invitations.check_link(session, settings, old_token)
     assert old.value.problem is TokenProblem.SUPERSEDED
     newest = invitations.outstanding(session, email.id)
     assert newest.invited_by_member_id == member.id  # who invited does not change
@@ -87,7 +87,9 @@ def test_a_pending_address_never_invited_gets_its_first_link(session, settings, 
     access_rows.set_login(session, settings, account.id, email.id, True, actor_for(member))
     notify_on(session, account, email, member)
     send(session, settings, account)
-    assert invitations.check_link(session, token_in(messages_to(session, email.address)[0]))
+    assert invitations.check_link(
+        session, settings, token_in(messages_to(session, email.address)[0])
+    )
     assert len(session.scalars(select(Invitation)).all()) == 1
 
 

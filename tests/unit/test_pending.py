@@ -194,7 +194,7 @@ def test_resend_supersedes_the_previous_link(session, settings, member):  # R14 
     session.commit()
     assert result.done == [email.address] and result.skipped == []
     with pytest.raises(InvalidToken) as problem:
-        invitations.check_link(session, _token(old))
+        invitations.check_link(session, settings, _token(old))
     assert problem.value.problem is TokenProblem.SUPERSEDED
     (row,) = pending.list_pending(session).rows
     assert row.invite_sent_at > T0
@@ -253,7 +253,7 @@ def test_cancel_empties_invite_sent_but_keeps_login(session, settings, member): 
     assert result.done == [invited.address]
     assert [skip.address for skip in result.skipped] == [never.address]
     with pytest.raises(InvalidToken) as problem:
-        invitations.check_link(session, _token(issued))
+        invitations.check_link(session, settings, _token(issued))
     assert problem.value.problem is TokenProblem.CANCELLED
     rows = {row.address: row for row in pending.list_pending(session).rows}
     assert rows[invited.address].invite_sent_at is None

@@ -222,7 +222,7 @@ def test_a_client_invites_a_new_person_who_shows_as_invited_by_the_client(
     assert invitation.address == "dana.lee@example.com"
     assert invitation.invited_by_portal_user_id == user.id
     assert invitation.invited_by_member_id is None
-    view = invitations.check_link(session, issued.link.rsplit("/", 1)[1])
+    view = invitations.check_link(session, settings, issued.link.rsplit("/", 1)[1])
     assert view.account_names == ["Alpha Ltd"]
     login_on = session.scalars(
         select(ActivityEvent).where(ActivityEvent.kind == activity.LOGIN_ON)

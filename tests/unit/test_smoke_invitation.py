@@ -18,7 +18,7 @@ def test_send_then_activate_turns_the_account_activated(session, settings):  # R
     assert session.get(Account, account.id).status == AccountStatus.PENDING
     assert len(session.exec(select(OutboxMessage)).all()) == 1
     token = issued.link.rsplit("/", 1)[1]
-    view = invitations.check_link(session, token)
+    view = invitations.check_link(session, settings, token)
     assert view.address == email.address
     invitations.activate(session, settings, token, "correct horse battery staple")
     session.commit()
