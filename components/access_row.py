@@ -6,16 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
-from babel.dates import format_date
 from nicegui import events, ui
 
 from components.dialog import answer, dialog_buttons, titled_dialog
+from components.formats import delivery_label, full_moment, short_date
 from components.notification_prefs import chosen, notification_prefs
 from portal_ui.activity import describe_event
-from portal_ui.i18n import N_, _, language
-from portal_ui.mail.templates import format_moment
+from portal_ui.i18n import N_, _
 from portal_ui.models import AccessState, ActivityEvent, DeliveryState
 from portal_ui.profile import AddressView
 
@@ -42,13 +40,6 @@ _STATE_CLASSES: dict[AccessState, str] = {
     AccessState.PENDING: "bg-amber-100 text-amber-900 ring-amber-500",
     AccessState.ACTIVE: "bg-green-100 text-green-900 ring-green-600",
 }
-_DELIVERY_LABELS: dict[DeliveryState, str] = {
-    DeliveryState.QUEUED: N_("email queued"),
-    DeliveryState.SENDING: N_("email sending"),
-    DeliveryState.SENT: N_("email sent"),
-    DeliveryState.FAILED: N_("email failed"),
-}
-
 RowAction = Callable[[AddressView], Awaitable[None]]
 
 
@@ -66,14 +57,6 @@ class AccessRowActions:
     change_address: RowAction
 
 
-def short_date(moment: datetime) -> str:
-    return format_date(moment, "medium", locale=language())
-
-
-def moment_text(moment: datetime) -> str:
-    return format_moment(moment, language())
-
-
 def state_detail(view: AddressView) -> str:
     """The line under "Pending activation": the invite date and delivery, or "invite not sent"."""
     if view.state is not AccessState.PENDING:
@@ -82,7 +65,8 @@ def state_detail(view: AddressView) -> str:
         return _("invite not sent")
     text = _("Invite sent {date}").format(date=short_date(view.invite_sent_at))
     if view.delivery_state is not None:
-        text += " · " + _(_DELIVERY_LABELS[view.delivery_state])
+        delivery = delivery_label(view.delivery_state, view.delivery_error)
+        text += " · " + _("Email: {state}").format(state=delivery)
         if view.delivery_state is DeliveryState.FAILED and view.delivery_error:
             text += ": " + view.delivery_error
     return text
@@ -274,7 +258,7 @@ async def show_history(address: str, history: Sequence[ActivityEvent]) -> None:
                 with ui.element("li").classes(
                     "grid grid-cols-[11rem_1fr] gap-x-4 py-2 border-b border-gray-100"
                 ):
-                    ui.label(moment_text(event.at)).classes("text-sm text-gray-700")
+                    ui.label(full_moment(event.at)).classes("text-sm text-gray-700")
                     with ui.column().classes("gap-0"):
                         ui.label(describe_event(event, _)).classes("text-sm text-gray-900")
                         ui.label(_("by {actor}").format(actor=actor_text(event))).classes(

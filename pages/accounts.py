@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from babel.dates import format_date, format_datetime
 from fastapi import Request
 from nicegui import ui
 
 from components import bulk_edit_dialog
 from components.checked_fields import search_input
 from components.feedback import counted, number
+from components.formats import full_moment, short_date
 from components.server_table import ROWS_PER_PAGE as ROWS_PER_PAGE
 from components.server_table import ServerTableList, selection_labels
 from components.status_badge import row_values, status_cell_template
@@ -33,7 +32,7 @@ from portal_ui.accounts import (
     AccountRow,
 )
 from portal_ui.errors import DomainError
-from portal_ui.i18n import _, language, ngettext
+from portal_ui.i18n import _, ngettext
 from portal_ui.inputs import parse_id
 from portal_ui.models import AccountStatus
 
@@ -44,18 +43,6 @@ ANY = ""  # the "any" choice of a filter select
 
 
 # ---------------------------------------------------------------- shared by both tabs
-
-
-def short_date(moment: datetime | None) -> str:
-    """A date in the reader's language, e.g. "Mar 10, 2025" (times are kept in UTC)."""
-    return format_date(moment, "medium", locale=language()) if moment else ""
-
-
-def full_moment(moment: datetime | None) -> str:
-    """Date and time in the reader's language, for a tooltip."""
-    if moment is None:
-        return ""
-    return format_datetime(moment, "medium", locale=language()) + " UTC"
 
 
 @asynccontextmanager

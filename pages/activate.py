@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import Request
 from nicegui import ui
 
+from components.formats import full_moment
 from components.frame import heading
 from components.password_fields import PasswordFields
 from components.public_card import public_card
@@ -15,7 +16,6 @@ from portal_ui import invitations, limits
 from portal_ui.errors import InvalidToken, TokenProblem, TooManyRequests
 from portal_ui.i18n import N_, _
 from portal_ui.invitations import LinkView
-from portal_ui.mail.templates import format_moment
 from portal_ui.security import hash_token
 
 # R16: what each broken link says: a title, what happened, and whether asking the firm for a
@@ -66,7 +66,7 @@ async def activate_page(request: Request, token: str) -> None:
     try:
         view = await runtime.call(invitations.check_link, settings, token)
     except InvalidToken as problem:
-        sessions.set_language(sessions.stored_language() or settings.firm_language)
+        sessions.set_language(sessions.visitor_language(request))
         ui.page_title(_(PROBLEMS[problem.problem][0]) + " · " + settings.firm_name)
         with public_card(settings.firm_name) as card:
             _show_problem(card, token, problem)
@@ -117,7 +117,7 @@ def _show_form(card: ui.card, token: str, view: LinkView, ip: str) -> None:
     error = ui.label("").classes("text-red-800").props("role=alert aria-live=assertive")
     button = ui.button(_("Activate"), on_click=submit).props("unelevated no-caps").mark("activate")
     button.classes("w-full")
-    expires = format_moment(view.expires_at, sessions.stored_language() or "en")
+    expires = full_moment(view.expires_at)
     ui.label(_("This link works once and expires on {moment}.").format(moment=expires)).classes(
         "text-sm text-gray-700"
     )

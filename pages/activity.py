@@ -9,7 +9,8 @@ from urllib.parse import urlencode
 from nicegui import events, ui
 from sqlmodel import Session
 
-from components.access_row import actor_text, moment_text
+from components.access_row import actor_text
+from components.formats import full_moment
 from pages import live, runtime
 from pages.layout import staff_layout
 from pages.not_found import staff_not_found
@@ -51,7 +52,7 @@ def _row(row: FeedRow) -> dict[str, Any]:
         actor = _("{name} (client)").format(name=actor)
     return {
         "id": event.id,
-        "at": moment_text(event.at),
+        "at": full_moment(event.at),
         "actor": actor,
         "account": row.account_name,
         "account_id": event.account_id,

@@ -6,12 +6,12 @@ from __future__ import annotations
 from nicegui import ui
 from sqlmodel import Session
 
+from components.formats import full_moment
 from pages import live, runtime
 from pages.layout import staff_layout
 from pages.sessions import staff_page
 from portal_ui import activity
-from portal_ui.i18n import _, language
-from portal_ui.mail.templates import format_moment
+from portal_ui.i18n import _
 from portal_ui.models import InboxNotification
 
 PAGE_SIZE = 50
@@ -105,7 +105,7 @@ class InboxPage:
 
 
 def _when(item: InboxNotification) -> str:
-    return format_moment(item.at, language())
+    return full_moment(item.at)
 
 
 @staff_page("/inbox")

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from components.frame import heading, set_unread, staff_frame
 from pages import live, runtime, sessions
-from portal_ui import activity, staff
+from portal_ui import activity, i18n, staff
 from portal_ui.models import TeamMember
 
 
@@ -28,7 +28,7 @@ async def staff_layout(title: str, active: str) -> AsyncIterator[int]:
     member_id = sessions.staff_member_id() or 0
     member, unread = await runtime.call(_member_and_unread, member_id)
     name = member.name if member else ""
-    language = sessions.stored_language() or (member.language if member else "en")
+    language = i18n.language()  # the member's, set when the page opened (pages.sessions)
 
     async def change_language(code: str) -> None:
         await runtime.call(staff.set_language, member_id, code)

@@ -81,7 +81,7 @@ async def limited_sign_in(
 
 @ui.page("/login")
 async def login_page(request: Request, next: str = "") -> None:
-    sessions.set_language(sessions.stored_language() or sessions.language_from_request(request))
+    sessions.set_language(sessions.visitor_language(request))
     if (await sessions.signed_in(request) or NOBODY).member_id is not None:
         ui.navigate.to(sessions.safe_next(next, sessions.STAFF_HOME))
         return

@@ -9,13 +9,13 @@ from urllib.parse import quote
 from fastapi.responses import HTMLResponse
 from nicegui import run, ui
 
+from components.formats import full_moment
 from pages import runtime
 from pages.layout import staff_layout
 from pages.sessions import staff_page
-from portal_ui.i18n import _, language
+from portal_ui.i18n import _
 from portal_ui.mail import devserver
 from portal_ui.mail.devserver import ReceivedMail
-from portal_ui.mail.templates import format_moment
 
 LIMIT = 100
 # Links in the message open in a new tab; with no allow-scripts nothing in it runs.
@@ -58,9 +58,7 @@ def _message_list(mails: list[ReceivedMail], chosen: str | None) -> None:
                         ui.label(_("To: {to}").format(to=mail.to)).classes(
                             "text-sm text-gray-800 break-all"
                         )
-                        ui.label(format_moment(mail.received_at, language())).classes(
-                            "text-xs text-gray-700"
-                        )
+                        ui.label(full_moment(mail.received_at)).classes("text-xs text-gray-700")
 
 
 def _message(mail: ReceivedMail) -> None:
@@ -70,7 +68,7 @@ def _message(mail: ReceivedMail) -> None:
             for term, value in (
                 (_("From"), mail.sender),
                 (_("To"), mail.to),
-                (_("Received"), format_moment(mail.received_at, language())),
+                (_("Received"), full_moment(mail.received_at)),
             ):
                 with ui.element("dt").classes("text-gray-700"):
                     ui.label(term)

@@ -11,16 +11,16 @@ from nicegui import ui
 from components.checked_fields import search_input
 from components.confirm import confirm
 from components.feedback import counted, toast
+from components.formats import delivery_label, full_moment, short_date
 from components.server_table import ServerTableList, selection_labels
 from pages import live, runtime
-from pages.accounts import PENDING_PATH, clients_layout, full_moment, short_date
+from pages.accounts import PENDING_PATH, clients_layout
 from pages.sessions import staff_page
 from portal_ui import pending, staff
 from portal_ui.activity import Actor
 from portal_ui.clock import utcnow
 from portal_ui.errors import AlreadyActive, NoLoginAccess, NoOutstandingInvitation, NotFound
 from portal_ui.i18n import N_, _, ngettext
-from portal_ui.models import DeliveryState
 from portal_ui.pending import BatchResult, PendingPage, PendingRow
 
 SHOWN_SKIPPED = 8
@@ -92,16 +92,9 @@ def _columns() -> list[dict[str, Any]]:
 
 
 def _delivery(row: PendingRow) -> tuple[str, str]:
-    """R22a: the delivery state's slug and text; a queued message with an error is retrying."""
-    if row.delivery is None:
-        return "", _("Invite not sent")
-    labels = {
-        DeliveryState.QUEUED: _("Retrying") if row.delivery_error else _("Queued"),
-        DeliveryState.SENDING: _("Sending"),
-        DeliveryState.SENT: _("Sent"),
-        DeliveryState.FAILED: _("Failed"),
-    }
-    return row.delivery.value, labels[row.delivery]
+    """R22a: the delivery state's slug and text."""
+    slug = row.delivery.value if row.delivery else ""
+    return slug, delivery_label(row.delivery, row.delivery_error)
 
 
 def _row(row: PendingRow) -> dict[str, Any]:

@@ -58,14 +58,9 @@ RESET_PROBLEMS: dict[TokenProblem, tuple[str, str]] = {
 }
 
 
-def _language() -> str:
-    """A visitor without a session reads the firm's language (R31a), or the one it had."""
-    return sessions.stored_language() or runtime.settings().firm_language
-
-
 @ui.page("/portal/login")
 async def portal_login_page(request: Request, next: str = "", reason: str = "") -> None:
-    sessions.set_language(_language())
+    sessions.set_language(sessions.visitor_language(request))
     if (await sessions.signed_in(request) or NOBODY).portal_user_id is not None:
         ui.navigate.to(sessions.safe_next(next, sessions.CLIENT_HOME))
         return
@@ -103,7 +98,7 @@ async def portal_login_page(request: Request, next: str = "", reason: str = "") 
 
 @ui.page("/portal/forgot")
 async def forgot_page(request: Request) -> None:
-    sessions.set_language(_language())
+    sessions.set_language(sessions.visitor_language(request))
     settings = runtime.settings()
     ip = client_address(request)
     ui.page_title(_("Reset your password") + " · " + settings.firm_name)
@@ -147,7 +142,7 @@ async def forgot_page(request: Request) -> None:
 
 @ui.page("/portal/reset/{token}")
 async def reset_page(request: Request, token: str) -> None:
-    sessions.set_language(_language())
+    sessions.set_language(sessions.visitor_language(request))
     settings = runtime.settings()
     ui.page_title(_("Choose a new password") + " · " + settings.firm_name)
     try:
@@ -209,7 +204,6 @@ async def portal_page(account: str = "") -> RedirectResponse | None:
         reason = "signed-out" if home is None else "no-access"
         return RedirectResponse(f"{sessions.CLIENT_SIGN_IN}?reason={reason}")
     app.storage.user["portal_account"] = home.selected[0]
-    sessions.set_language(home.language)
     ui.page_title(home.selected[1] + " · " + settings.firm_name)
     _portal_layout(home, show_unavailable=asked is not None and home.asked_for_unavailable)
     return None

@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from babel.core import negotiate_locale
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 from nicegui import app, context, ui
@@ -67,20 +68,43 @@ def _set_page_language(language: str) -> None:
     client.page = page
 
 
-def language_from_request(request: Request) -> str:
-    """The best of our languages for a visitor without a session (Accept-Language)."""
-    header = request.headers.get("accept-language", "")
-    for part in header.split(","):
-        code = part.split(";")[0].strip().lower()[:2]
-        if code in LANGUAGES:
-            return code
-    return DEFAULT_LANGUAGE
+def visitor_language(request: Request) -> str:
+    """R31a, for a page that knows nobody yet (sign-in, reset, a broken link): the language
+    this browser chose before, else the best of the browser's own (Accept-Language, q-values
+    and all), else the firm's."""
+    stored = stored_language()
+    if stored:
+        return stored
+    preferred = _accepted_languages(request.headers.get("accept-language", ""))
+    found = negotiate_locale(preferred, list(LANGUAGES), sep="-")
+    return found or _firm_language()
+
+
+def _accepted_languages(header: str) -> list[str]:
+    """An Accept-Language header's tags, most wanted first (RFC 9110: q=0 means not wanted)."""
+    ranked = []
+    for position, part in enumerate(header.split(",")):
+        tag, _, parameters = part.strip().partition(";")
+        weight = 1.0
+        name, _, value = parameters.strip().partition("=")
+        if name.strip() == "q":
+            try:
+                weight = float(value)
+            except ValueError:
+                weight = 0.0
+        if tag.strip() and weight > 0:
+            ranked.append((-weight, position, tag.strip()))
+    return [tag for _weight, _position, tag in sorted(ranked)]
 
 
 COOKIE = "portal_session"
 BEGIN_PATH = "/session/begin"
 STAFF_HOME, STAFF_SIGN_IN = "/clients/accounts", "/login"
 CLIENT_HOME, CLIENT_SIGN_IN = "/portal", "/portal/login"
+
+
+def _firm_language() -> str:
+    return runtime.settings().firm_language
 
 
 def _idle() -> timedelta:
@@ -223,7 +247,9 @@ def _gated(path: str, person: str, sign_in_page: str, **page_kwargs: Any) -> Cal
     def decorator(build: Callable) -> Callable:
         @functools.wraps(build)  # NiceGUI reads the path parameters from build's signature
         async def page(*args: Any, **kwargs: Any) -> Any:
-            _set_page_language(stored_language() or DEFAULT_LANGUAGE)
+            principal = _principal()
+            # R31a: a person's pages speak the person's language, a client's by default the firm's.
+            set_language((principal.language if principal else None) or _firm_language())
             result = build(*args, **kwargs)
             return await result if inspect.isawaitable(result) else result
 

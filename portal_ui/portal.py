@@ -55,7 +55,6 @@ class PortalHome:
     portal_user_id: int
     address: str
     person_name: str
-    language: str
     accounts: list[tuple[int, str]]
     # The account being shown, None when the client has none left (R11).
     selected: tuple[int, str] | None
@@ -125,7 +124,6 @@ def portal_home(
         portal_user_id=portal_user_id,
         address=email.address,
         person_name=contact.name if contact else email.address,
-        language=invitations.contact_language(session, settings, email),
         accounts=accounts,
         selected=(chosen or accounts or [None])[0],
         asked_for_unavailable=account_id is not None and not chosen,

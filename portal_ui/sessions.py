@@ -21,7 +21,14 @@ from sqlmodel import Session, col
 
 from portal_ui import access
 from portal_ui.clock import utcnow
-from portal_ui.models import AccessRow, ContactEmail, PortalUser, TeamMember, UserSession
+from portal_ui.models import (
+    AccessRow,
+    Contact,
+    ContactEmail,
+    PortalUser,
+    TeamMember,
+    UserSession,
+)
 from portal_ui.security import hash_token, new_token
 
 GRANT_TTL = timedelta(minutes=1)
@@ -38,6 +45,9 @@ class Principal:
     session_id: int
     member_id: int | None = None
     portal_user_id: int | None = None
+    # R31a: the language the person's pages speak: a team member's choice, a client's
+    # contact's; None for a client whose contact has none (the firm's then).
+    language: str | None = None
 
 
 def credential(address: str, password_hash: str) -> str:
@@ -58,7 +68,7 @@ def grant(
     if (member_id is None) == (portal_user_id is None):
         raise ValueError("a session belongs to exactly one team member or portal user")
     moment = now or utcnow()
-    found = _credential_of(session, member_id, portal_user_id)
+    found = _person(session, member_id, portal_user_id)
     if found is None:
         raise LookupError("no such person")
     value = new_token()
@@ -68,7 +78,7 @@ def grant(
             grant_expires_at=moment + GRANT_TTL,
             member_id=member_id,
             portal_user_id=portal_user_id,
-            credential=found,
+            credential=found[0],
             created_at=moment,
             last_seen_at=moment,
         )
@@ -117,14 +127,15 @@ def current(
     ).first()
     if record is None:
         return None
-    if not _alive(session, record, idle, moment):
+    person = _person(session, record.member_id, record.portal_user_id)
+    if person is None or not _alive(session, record, person[0], idle, moment):
         _end(session, UserSession.id == record.id, moment)
         return None
     if record.last_seen_at <= moment - TOUCH_EVERY:
         session.execute(
             update(UserSession).where(UserSession.id == record.id).values(last_seen_at=moment)
         )
-    return Principal(record.id or 0, record.member_id, record.portal_user_id)
+    return Principal(record.id or 0, record.member_id, record.portal_user_id, person[1])
 
 
 def end_person(
@@ -150,31 +161,38 @@ def _end(session: Session, which, moment: datetime) -> None:
     )
 
 
-def _alive(session: Session, record: UserSession, idle: timedelta, moment: datetime) -> bool:
+def _alive(
+    session: Session, record: UserSession, credential_now: str, idle: timedelta, moment: datetime
+) -> bool:
     if record.last_seen_at <= moment - idle:
         return False
-    if record.credential != _credential_of(session, record.member_id, record.portal_user_id):
+    if record.credential != credential_now:
         return False
     if record.portal_user_id is not None:
         return _has_active_row(session, record.portal_user_id)
     return True
 
 
-def _credential_of(
+def _person(
     session: Session, member_id: int | None, portal_user_id: int | None
-) -> str | None:
-    """The credential digest of an active team member or of a portal user; None for nobody."""
+) -> tuple[str, str | None] | None:
+    """The credential digest and language of an active team member or of a portal user; None
+    for nobody."""
     if member_id is not None:
         member = session.get(TeamMember, member_id)
         if member is None or member.deactivated_at is not None:
             return None
-        return credential(member.email, member.password_hash)
+        return credential(member.email, member.password_hash), member.language
     row = session.execute(
-        select(ContactEmail.address, PortalUser.password_hash)
+        select(ContactEmail.address, PortalUser.password_hash, Contact.language)
         .join(PortalUser, PortalUser.email_id == ContactEmail.id)
+        .outerjoin(Contact, Contact.id == ContactEmail.contact_id)
         .where(PortalUser.id == portal_user_id)
     ).first()
-    return credential(*row) if row is not None else None
+    if row is None:
+        return None
+    address, password_hash, language = row
+    return credential(address, password_hash), language
 
 
 def _has_active_row(session: Session, portal_user_id: int) -> bool:

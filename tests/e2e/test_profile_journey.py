@@ -84,7 +84,7 @@ def test_login_on_with_a_personalized_message_sends_the_invitation(start_portal,
     assert "<b>welcome</b>" not in html and "<script>" not in html  # never interpreted (R19)
     assert "&lt;b&gt;welcome&lt;/b&gt;" in html
     assert activation_link(email).startswith(portal.url)
-    expect(state).to_contain_text("email sent", timeout=15_000)  # R22a: the delivery state
+    expect(state).to_contain_text("Email: Sent", timeout=15_000)  # R22a: the delivery state
     shot(page, "profile-info-pending")
 
 
@@ -174,7 +174,7 @@ def test_the_dev_mailbox_shows_the_invitation_safely(start_portal, page: Page):
     row.get_by_test_id("switch-login").click()
     page.get_by_label("Personalized message").fill(MESSAGE)
     page.get_by_role("button", name="Send", exact=True).click()
-    expect(row.get_by_test_id("access-state")).to_contain_text("email sent", timeout=15_000)
+    expect(row.get_by_test_id("access-state")).to_contain_text("Email: Sent", timeout=15_000)
 
     alerts: list[str] = []
     page.on("dialog", lambda dialog: (alerts.append(dialog.message), dialog.dismiss()))
