@@ -151,9 +151,14 @@ class BulkEditDialog:
         with self.summary:
             ui.label(_("Preview")).classes("text-sm font-semibold text-gray-900")
             with ui.row().classes("gap-6"):
-                _figure(found.accounts, _("accounts"), "accounts")
-                _figure(found.rows, _("access rows change"), "rows")
-                _figure(found.invitations, _("invitations to send"), "invitations")
+                # The caption agrees with its number (ngettext: "1 access row changes").
+                _figure(found.accounts, ngettext("account", "accounts", found.accounts), "accounts")
+                rows = ngettext("access row changes", "access rows change", found.rows)
+                _figure(found.rows, rows, "rows")
+                invitations = ngettext(
+                    "invitation to send", "invitations to send", found.invitations
+                )
+                _figure(found.invitations, invitations, "invitations")
             active, recent = found.already_active, found.recently_invited
             notes = []
             if active:

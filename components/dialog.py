@@ -3,14 +3,16 @@ it), Cancel beside the dialog's action, and the answer once the dialog closes.""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from nicegui import ui
+from nicegui import context, ui
 
 from components.frame import heading
 from portal_ui.i18n import _
+
+T = TypeVar("T")
 
 
 @contextmanager
@@ -48,3 +50,10 @@ async def answer(dialog: ui.dialog) -> Any:
     result = await dialog
     dialog.delete()
     return result
+
+
+async def modal(dialog: Awaitable[T]) -> T:
+    """Run a dialog that outlives the part of the page that opened it: the page may rebuild
+    that part meanwhile (a live refresh), which would otherwise delete the dialog with it."""
+    with context.client.layout:
+        return await dialog

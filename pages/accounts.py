@@ -3,8 +3,6 @@ pages, the column chooser and the bulk "Edit login, notify, email sync" (R12, R1
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,16 +11,13 @@ from nicegui import ui
 
 from components import bulk_edit_dialog
 from components.checked_fields import search_input
-from components.feedback import counted, number
+from components.feedback import counted
 from components.formats import full_moment, short_date
+from components.new_account_dialog import new_account_button
 from components.server_table import ROWS_PER_PAGE as ROWS_PER_PAGE
 from components.server_table import ServerTableList, selection_labels
 from components.status_badge import row_values, status_cell_template
-from pages import bulk_jobs, live, runtime
-from pages.layout import staff_layout
-from pages.not_found import staff_not_found
-from pages.sessions import staff_page
-from portal_ui import accounts, pending, staff
+from portal_ui import accounts, staff
 from portal_ui.accounts import (
     COLUMNS,
     LAST_LOGIN_LABELS,
@@ -35,42 +30,13 @@ from portal_ui.errors import DomainError
 from portal_ui.i18n import _, ngettext
 from portal_ui.inputs import parse_id
 from portal_ui.models import AccountStatus
+from web import accounts as web_accounts
+from web import bulk_jobs, live, runtime
+from web.layout import ACCOUNTS_PATH, clients_layout
+from web.not_found import staff_not_found
+from web.sessions import staff_page
 
-ACCOUNTS_PATH = "/clients/accounts"
-PENDING_PATH = "/clients/accounts/pending"
-TAB_PATHS = {"accounts": ACCOUNTS_PATH, "pending": PENDING_PATH}
 ANY = ""  # the "any" choice of a filter select
-
-
-# ---------------------------------------------------------------- shared by both tabs
-
-
-@asynccontextmanager
-async def clients_layout(active_tab: str) -> AsyncIterator[int]:
-    """The staff frame and the two tabs of R21/R23; yields the signed-in member's id."""
-    async with staff_layout(_("Clients"), "accounts") as member_id:
-        with (
-            ui.tabs(value=active_tab)
-            .props("align=left no-caps inline-label active-color=primary indicator-color=primary")
-            .classes("w-full text-gray-800 border-b border-gray-200") as tabs
-        ):
-            ui.tab("accounts", _("Accounts"))
-            with ui.tab("pending", _("Pending activation")):
-                badge = ui.badge("", color="amber-2", text_color="amber-10").props("rounded")
-                badge.classes("ml-2 font-semibold").set_visibility(False)
-        tabs.on_value_change(lambda event: ui.navigate.to(TAB_PATHS[event.value]))
-
-        async def refresh_count() -> None:
-            total = (await runtime.call(pending.list_pending, limit=1)).total
-            badge.set_text(number(total))
-            badge.props["aria-label"] = counted(
-                ngettext("{n} address", "{n} addresses", total), total
-            )
-            badge.set_visibility(total > 0)
-
-        await refresh_count()
-        live.on_change(lambda change: change.topic in ("invitation", "account"), refresh_count)
-        yield member_id
 
 
 # ---------------------------------------------------------------- the accounts tab
@@ -186,6 +152,11 @@ class AccountsList(ServerTableList):
             ui.space()
             self._column_chooser(hidden)
             self._more_actions()
+            # R32: the CSV import, its own page.
+            ui.button(
+                _("Import"), icon="upload_file", on_click=lambda: ui.navigate.to("/clients/import")
+            ).props("outline no-caps color=primary").mark("import-accounts")
+            new_account_button(web_accounts.create_account)
         self.progress = bulk_edit_dialog.BulkProgress()
         self.build_table(hidden)
         await self.load()

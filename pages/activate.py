@@ -10,13 +10,13 @@ from components.formats import full_moment
 from components.frame import heading
 from components.password_fields import PasswordFields
 from components.public_card import public_card
-from pages import runtime, sessions
-from pages.login import client_address
-from portal_ui import invitations, limits
+from portal_ui import invitations
 from portal_ui.errors import InvalidToken, TokenProblem, TooManyRequests
 from portal_ui.i18n import N_, _
 from portal_ui.invitations import LinkView
 from portal_ui.security import hash_token
+from web import runtime, sessions
+from web.sign_in import client_address, limited_password
 
 # R16: what each broken link says: a title, what happened, and whether asking the firm for a
 # new invitation is the way on (when "Send me a new link" is not offered).
@@ -80,16 +80,17 @@ async def activate_page(request: Request, token: str) -> None:
 def _show_form(card: ui.card, token: str, view: LinkView, ip: str) -> None:
     """R17: the firm, the address, the account names, and the two password fields."""
     settings = runtime.settings()
-    uses = limits.password_limits("activate:" + hash_token(token), ip)
 
     async def submit() -> None:
         try:
-            user = await fields.submit(
+            user = await limited_password(
+                fields,
+                "activate:" + hash_token(token),
+                ip,
                 lambda password: runtime.call_hashing(
                     invitations.activate, settings, token, password
                 ),
                 error,
-                lambda: runtime.call(limits.take, uses),
                 button,
             )
         except InvalidToken as problem:
@@ -99,7 +100,6 @@ def _show_form(card: ui.card, token: str, view: LinkView, ip: str) -> None:
             return
         if user is None:
             return
-        await runtime.call(limits.give_back, uses)  # only refused passwords count (R33)
         await sessions.sign_in(sessions.CLIENT_HOME, portal_user_id=user.id)
 
     heading(_("Activate your client portal access"))

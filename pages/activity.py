@@ -7,19 +7,18 @@ from typing import Any
 from urllib.parse import urlencode
 
 from nicegui import events, ui
-from sqlmodel import Session
 
 from components.access_row import actor_text
 from components.formats import full_moment
-from pages import live, runtime
-from pages.layout import staff_layout
-from pages.not_found import staff_not_found
-from pages.sessions import staff_page
 from portal_ui import activity, activity_view
 from portal_ui.activity_view import Actor, FeedRow
 from portal_ui.events import Change
 from portal_ui.i18n import N_, _
 from portal_ui.inputs import parse_id
+from web import live, runtime
+from web.layout import staff_layout
+from web.not_found import staff_not_found
+from web.sessions import staff_page
 
 ROWS_PER_PAGE = 25
 
@@ -30,19 +29,6 @@ ACCOUNT_CELL = """
          class="text-blue-800 hover:underline">{{ props.row.account }}</a>
     </q-td>
 """
-
-
-def _choices(
-    session: Session, account_id: int | None, actor: Actor | None
-) -> tuple[dict[int, str], dict[str, str]]:
-    """The first choices of both filters, including the ones the URL chose."""
-    accounts = activity_view.account_choices(session)
-    if account_id is not None:
-        accounts.update(activity_view.account_names(session, {account_id}))
-    actors = activity_view.actor_choices(session)
-    if actor is not None and actor.key not in actors:
-        actors[actor.key] = activity_view.actor_label(session, actor) or actor.key
-    return accounts, actors
 
 
 def _row(row: FeedRow) -> dict[str, Any]:
@@ -165,7 +151,7 @@ async def activity_page(account: str | None = None, actor: str | None = None) ->
         await staff_not_found(back=(N_("Back to activity"), "/activity"), active="activity")
         return
     ui.page_title(_("Activity") + " · " + runtime.settings().firm_name)
-    choices = await runtime.call(_choices, account_id, chosen_actor)
+    choices = await runtime.call(activity_view.filter_choices, account_id, chosen_actor)
     if account_id not in choices[0]:
         account_id = None  # an account that does not exist (any more): no filter
     async with staff_layout(_("Activity"), "activity"):

@@ -4,23 +4,16 @@ links, mark as read one by one or all at once; kept current without polling."""
 from __future__ import annotations
 
 from nicegui import ui
-from sqlmodel import Session
 
 from components.formats import full_moment
-from pages import live, runtime
-from pages.layout import staff_layout
-from pages.sessions import staff_page
 from portal_ui import activity
 from portal_ui.i18n import _
 from portal_ui.models import InboxNotification
+from web import live, runtime
+from web.layout import staff_layout
+from web.sessions import staff_page
 
 PAGE_SIZE = 50
-
-
-def _load(session: Session, member_id: int, limit: int) -> tuple[list[InboxNotification], int]:
-    return activity.inbox(session, member_id, limit=limit), activity.unread_count(
-        session, member_id
-    )
 
 
 class InboxPage:
@@ -41,7 +34,7 @@ class InboxPage:
         self.more.props("flat no-caps color=primary").classes("self-center")
 
     async def refresh(self) -> None:
-        items, unread = await runtime.call(_load, self.member_id, self.limit)
+        items, unread = await runtime.call(activity.inbox_page, self.member_id, self.limit)
         self.summary.set_text(
             _("{count} unread").format(count=unread) if unread else _("Everything is read.")
         )

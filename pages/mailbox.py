@@ -10,12 +10,12 @@ from fastapi.responses import HTMLResponse
 from nicegui import run, ui
 
 from components.formats import full_moment
-from pages import runtime
-from pages.layout import staff_layout
-from pages.sessions import staff_page
 from portal_ui.i18n import _
 from portal_ui.mail import devserver
 from portal_ui.mail.devserver import ReceivedMail
+from web import runtime
+from web.layout import staff_layout
+from web.sessions import staff_page
 
 LIMIT = 100
 # Links in the message open in a new tab; with no allow-scripts nothing in it runs.

@@ -13,15 +13,15 @@ from components.confirm import confirm
 from components.feedback import counted, toast
 from components.formats import delivery_label, full_moment, short_date
 from components.server_table import ServerTableList, selection_labels
-from pages import live, runtime
-from pages.accounts import PENDING_PATH, clients_layout
-from pages.sessions import staff_page
 from portal_ui import pending, staff
 from portal_ui.activity import Actor
 from portal_ui.clock import utcnow
 from portal_ui.errors import AlreadyActive, NoLoginAccess, NoOutstandingInvitation, NotFound
 from portal_ui.i18n import N_, _, ngettext
 from portal_ui.pending import BatchResult, PendingPage, PendingRow
+from web import live, runtime
+from web.layout import PENDING_PATH, clients_layout
+from web.sessions import staff_page
 
 SHOWN_SKIPPED = 8
 # Committed changes after which the list may differ (R21 counts update live).

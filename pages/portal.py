@@ -15,9 +15,8 @@ from components.checked_fields import address_input, name_input
 from components.frame import heading
 from components.password_fields import PasswordFields
 from components.public_card import public_card
-from pages import live, runtime, sessions
-from pages.login import NOBODY, client_address, limited_sign_in, sign_in_card
-from portal_ui import limits, portal
+from components.sign_in_card import sign_in_card
+from portal_ui import portal
 from portal_ui.errors import (
     DomainError,
     InvalidAddress,
@@ -32,6 +31,8 @@ from portal_ui.i18n import N_, _
 from portal_ui.inputs import MAX_ADDRESS, parse_id
 from portal_ui.portal import PortalHome
 from portal_ui.security import hash_token
+from web import live, runtime, sessions
+from web.sign_in import NOBODY, client_address, limited_password, limited_sign_in
 
 Handler = Callable[..., Any]
 
@@ -151,16 +152,18 @@ async def reset_page(request: Request, token: str) -> None:
         with public_card(settings.firm_name) as card:
             _reset_problem(card, problem)
         return
-    uses = limits.password_limits("reset:" + hash_token(token), client_address(request))
+    ip = client_address(request)
 
     async def submit() -> None:
         try:
-            user = await fields.submit(
+            user = await limited_password(
+                fields,
+                "reset:" + hash_token(token),
+                ip,
                 lambda password: runtime.call_hashing(
                     portal.reset_password, settings, token, password
                 ),
                 error,
-                lambda: runtime.call(limits.take, uses),
             )
         except InvalidToken as problem:
             card.clear()
@@ -169,7 +172,6 @@ async def reset_page(request: Request, token: str) -> None:
             return
         if user is None:
             return
-        await runtime.call(limits.give_back, uses)  # only refused passwords count (R33)
         ui.navigate.to(f"{sessions.CLIENT_SIGN_IN}?reason=password-changed")
 
     with public_card(settings.firm_name) as card:

@@ -3,10 +3,7 @@ current while other sessions change the account."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import TypeVar
-
-from nicegui import context, ui
+from nicegui import ui
 
 from components.access_row import AccessRowActions, AccessRowElement, edit_preferences, show_history
 from components.assign_members_dialog import ask_assigned_members
@@ -14,15 +11,12 @@ from components.checked_fields import address_input, phone_input
 from components.confirm import confirm
 from components.contact_card import ContactActions, contact_card
 from components.contact_dialogs import FieldErrors, NewContact, ask_link_contact, ask_new_contact
+from components.dialog import modal
 from components.form_dialog import ask_text
 from components.frame import heading
 from components.login_dialog import ask_login_choice
-from components.new_account_dialog import open_new_account_dialog
+from components.new_account_dialog import new_account_button
 from components.status_badge import status_badge
-from pages import live, runtime
-from pages.layout import staff_layout
-from pages.not_found import staff_not_found
-from pages.sessions import staff_page
 from portal_ui import access_rows, activity, contacts, invitations, profile, staff
 from portal_ui.accounts import AccountHeader
 from portal_ui.activity import Actor
@@ -30,19 +24,16 @@ from portal_ui.errors import DomainError, NotFound
 from portal_ui.events import Change
 from portal_ui.i18n import N_, _
 from portal_ui.inputs import parse_id
+from portal_ui.models import AccessState
 from portal_ui.profile import AddressView, ContactMatch, ContactView, FieldRejected, Profile
-
-T = TypeVar("T")
+from web import accounts as web_accounts
+from web import live, runtime
+from web.layout import staff_layout
+from web.not_found import staff_not_found
+from web.sessions import staff_page
 
 # The changes that concern a profile (events.Change topics).
 TOPICS = frozenset({"access", "invitation", "account", "activity"})
-
-
-async def modal(dialog: Awaitable[T]) -> T:
-    """Run a dialog that outlives the part of the page that opened it: the page may rebuild
-    that part meanwhile (a live refresh), which would otherwise delete the dialog with it."""
-    with context.client.layout:
-        return await dialog
 
 
 def _message(error: Exception) -> str:
@@ -59,23 +50,6 @@ def _structure(view: Profile) -> tuple:
     return tuple(
         (c.id, c.name, c.language, c.phones, tuple(a.email_id for a in c.addresses))
         for c in view.contacts
-    )
-
-
-async def new_account() -> None:
-    """Open the "New account" dialog; the new account's profile opens on success (R26)."""
-
-    async def create(name: str, is_test_client: bool) -> int:
-        account = await runtime.call(contacts.create_account, name, is_test_client=is_test_client)
-        return account.id or 0
-
-    await modal(open_new_account_dialog(create))
-
-
-def new_account_button() -> ui.button:
-    """The "New account" button; the accounts list reuses it."""
-    return ui.button(_("New account"), icon="add", on_click=new_account).props(
-        "unelevated no-caps color=primary"
     )
 
 
@@ -126,7 +100,9 @@ class ProfilePage:
                 ui.link(_("Activity"), f"/activity?account={self.account_id}").classes(
                     "text-blue-800 px-2"
                 )
-                new_account_button().props("outline").props(remove="unelevated")
+                new_account_button(web_accounts.create_account).props("outline").props(
+                    remove="unelevated"
+                )
             with ui.row().classes("w-full items-center gap-x-6 gap-y-2"):
                 with ui.row().classes("items-center gap-2"):
                     ui.label(_("Assigned to:")).classes("text-sm text-gray-700")
@@ -199,6 +175,9 @@ class ProfilePage:
 
     async def set_login(self, view: AddressView, on: bool) -> None:
         send, message = False, ""
+        if not on and view.state is AccessState.ACTIVE and not await self._confirm_revoke(view):
+            await self.refresh()  # the switch shows Login on again
+            return
         if on and not view.activated:
             choice = await modal(ask_login_choice(view.address))
             if choice is None:
@@ -224,6 +203,18 @@ class ProfilePage:
         elif send:
             ui.notify(_("Invitation sent to {address}").format(address=view.address))
         await self.refresh()
+
+    async def _confirm_revoke(self, view: AddressView) -> bool:
+        """R11 takes the account from the client's portal at once: ask first, naming both."""
+        account = self.view.header.name
+        question = _("Remove {address}'s access to {account}?").format(
+            address=view.address, account=account
+        )
+        detail = _(
+            "{address} will no longer see {account} in the client portal. Their other "
+            "accounts and this account's data stay as they are."
+        ).format(address=view.address, account=account)
+        return await modal(confirm(question, _("Remove access"), detail=detail, danger=True))
 
     async def set_switch(self, view: AddressView, switch: str, on: bool) -> None:
         try:
@@ -414,11 +405,6 @@ class ProfilePage:
         await self.refresh()
 
 
-def _actor(session, member_id: int) -> Actor:  # noqa: ANN001 (a Session, via runtime.call)
-    member = staff.get_member(session, member_id)
-    return Actor(name=member.name, member_id=member.id)
-
-
 @staff_page("/clients/{account_id}/info")
 async def profile_page(account_id: str) -> None:
     parsed = parse_id(account_id)
@@ -434,6 +420,6 @@ async def profile_page(account_id: str) -> None:
         return
     ui.page_title(f"{view.header.name} · {runtime.settings().firm_name}")
     async with staff_layout(view.header.name, "accounts") as member_id:
-        actor = await runtime.call(_actor, member_id)
+        actor = await runtime.call(staff.actor_of, member_id)
         page = ProfilePage(view.header.id, actor, view)
         live.on_change(page.wants, page.refresh)

@@ -171,3 +171,16 @@ def actor_label(session: Session, actor: Actor) -> str:
         .where(PortalUser.id == actor.id)
     )
     return session.scalars(query).first() or ""
+
+
+def filter_choices(
+    session: Session, account_id: int | None, actor: Actor | None
+) -> tuple[dict[int, str], dict[str, str]]:
+    """The first choices of the feed's two filters (R30), including the ones the URL chose."""
+    accounts = account_choices(session)
+    if account_id is not None:
+        accounts.update(account_names(session, {account_id}))
+    actors = actor_choices(session)
+    if actor is not None and actor.key not in actors:
+        actors[actor.key] = actor_label(session, actor) or actor.key
+    return accounts, actors

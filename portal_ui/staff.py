@@ -9,7 +9,8 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from portal_ui import inputs, sessions
+from portal_ui import activity, inputs, sessions
+from portal_ui.activity import Actor
 from portal_ui.clock import utcnow
 from portal_ui.errors import InvalidAddress, NotFound, StaffExists, UnknownLanguage
 from portal_ui.i18n import LANGUAGES, N_
@@ -145,3 +146,14 @@ def list_members(session: Session) -> list[TeamMember]:
 
 def member_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(TeamMember)) or 0
+
+
+def header(session: Session, member_id: int) -> tuple[TeamMember | None, int]:
+    """What the staff header shows (R29): the member and their unread Inbox+ count."""
+    return session.get(TeamMember, member_id), activity.unread_count(session, member_id)
+
+
+def actor_of(session: Session, member_id: int) -> Actor:
+    """The team member as the actor of what they do (R20, R30)."""
+    member = get_member(session, member_id)
+    return Actor(name=member.name, member_id=member.id)

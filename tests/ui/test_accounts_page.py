@@ -18,6 +18,7 @@ from portal_ui.config import Settings
 from portal_ui.models import (
     AccessRow,
     Account,
+    AccountAssignment,
     BulkJob,
     InboxNotification,
     Invitation,
@@ -26,6 +27,7 @@ from portal_ui.models import (
 )
 from tests.factories import actor_for, emails_of, make_account
 from tests.ui.conftest import STAFF_EMAIL, STAFF_PASSWORD
+from tests.ui.staff_session import until
 
 Arrange = Callable[[Session, Settings], Any]
 
@@ -325,3 +327,43 @@ async def test_assigned_and_test_client_filters_combine(
     choose(user, "filter-test", "Test clients only")
     await eventually(lambda: names(user) == ["Mine Test"])
     assert table(user).rows[0]["is_test_client"] is True
+
+
+def account_named(engine: Engine, name: str) -> Account | None:
+    with Session(engine) as session:
+        return session.scalars(select(Account).where(Account.name == name)).first()
+
+
+async def test_new_account_from_the_list_is_assigned_to_its_creator(
+    user: User, ui_engine
+) -> None:  # R26, R5
+    await sign_in(user, "/clients/accounts")
+    user.find("New account").click()
+    await user.should_see(marker="new-account-name", retries=50)
+    user.find(marker="new-account-name").type("Fresh Bakery")
+    user.find(marker="new-account-submit").click()
+    await until(lambda: account_named(ui_engine, "Fresh Bakery") is not None)
+    with Session(ui_engine) as session:
+        account = session.scalars(select(Account).where(Account.name == "Fresh Bakery")).one()
+        assigned = session.scalars(
+            select(AccountAssignment.team_member_id).where(
+                AccountAssignment.account_id == account.id
+            )
+        ).all()
+        member = session.scalars(select(TeamMember).where(TeamMember.email == STAFF_EMAIL)).one()
+    assert assigned == [member.id]
+
+
+async def test_a_new_account_can_be_left_unassigned(user: User, ui_engine) -> None:  # R5
+    await sign_in(user, "/clients/accounts")
+    user.find("New account").click()
+    await user.should_see(marker="new-account-name", retries=50)
+    user.find(marker="new-account-name").type("Nobody's Bakery")
+    user.find(marker="new-account-assign-me").click()
+    user.find(marker="new-account-submit").click()
+    await until(lambda: account_named(ui_engine, "Nobody's Bakery") is not None)
+    with Session(ui_engine) as session:
+        account = session.scalars(select(Account).where(Account.name == "Nobody's Bakery")).one()
+        assert not session.scalars(
+            select(AccountAssignment).where(AccountAssignment.account_id == account.id)
+        ).all()

@@ -163,3 +163,14 @@ async def test_the_page_speaks_the_contacts_language(user: User, link, ui_engine
     await user.open(f"/activate/{token}")
     await user.should_see(translator("fr")("Activate your client portal access"))
     await user.should_see(translator("fr")("Confirm password"))
+
+
+async def test_a_head_request_on_the_link_answers_like_get_and_consumes_nothing(
+    user: User, link, ui_engine
+):  # R15: link checkers and mail scanners send HEAD
+    token, address, _member = link
+    answer = await user.http_client.head(f"/activate/{token}")
+    assert answer.status_code == 200 and answer.content == b""
+    assert answer.headers["content-type"].startswith("text/html")
+    await user.open(f"/activate/{token}")
+    await user.should_see(address)  # the link still works

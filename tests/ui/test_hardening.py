@@ -8,8 +8,8 @@ import httpx
 from nicegui.testing import User
 from starlette.types import Message, Receive, Scope, Send
 
-from pages.hardening import Hardening
 from portal_ui.config import Settings, load_settings
+from web.hardening import Hardening
 
 HANDSHAKE = "/_nicegui_ws/socket.io/?EIO=4&transport=polling"
 EVIL = "https://evil.example"

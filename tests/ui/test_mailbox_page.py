@@ -9,10 +9,10 @@ from email.message import EmailMessage
 import pytest
 from nicegui.testing import User
 
-from pages import runtime
 from portal_ui.config import Settings
 from portal_ui.mail import devserver
 from tests.ui.staff_session import see, sign_in
+from web import runtime
 
 LINK = "http://portal.test/activate/abc123"
 SCRIPT = "<script>window.hacked = 1</script>"

@@ -449,3 +449,41 @@ async def test_the_page_updates_when_another_session_changes_the_account(
         access_rows.set_login(session, ui_settings, account_id, email.id, True, SYSTEM)
         session.commit()
     await until(lambda: state_of(user, BOB) == "pending")
+
+
+def _active_anna(session: Session, settings: Settings) -> int:
+    """The bakery with Anna activated (an Active row)."""
+    account_id = bakery(session, settings)
+    email = session.scalars(select(ContactEmail).where(ContactEmail.address == ANNA)).one()
+    issued = access_rows.set_login(
+        session, settings, account_id, email.id, True, SYSTEM, send_invitation=True
+    )
+    invitations.activate(session, settings, issued.link.rsplit("/", 1)[1], "Blue-Otter-Sings-77")
+    return account_id
+
+
+async def test_revoking_an_active_row_asks_first_and_cancel_keeps_access(
+    user, ui_engine, ui_settings
+):  # R11: a client's portal loses the account at once, so ask first
+    account_id = arrange(ui_engine, ui_settings, _active_anna)
+    await sign_in(user, f"/clients/{account_id}/info")
+    await until(lambda: state_of(user, ANNA) == "active")
+    click_switch(user, ANNA, "login")
+    await see(user, f"Remove {ANNA}'s access to Harbour Bakery?")
+    user.find(marker="confirm-cancel").click()
+    await not_see(user, "Remove access")
+    assert row_of(ui_engine, ANNA).login
+    assert state_of(user, ANNA) == "active"
+
+
+async def test_revoking_an_active_row_once_confirmed_removes_access(
+    user, ui_engine, ui_settings
+):  # R11
+    account_id = arrange(ui_engine, ui_settings, _active_anna)
+    await sign_in(user, f"/clients/{account_id}/info")
+    await until(lambda: state_of(user, ANNA) == "active")
+    click_switch(user, ANNA, "login")
+    await see(user, "Remove access")
+    user.find(marker="confirm-ok").click()
+    await until(lambda: state_of(user, ANNA) == "no-access")
+    assert not row_of(ui_engine, ANNA).login

@@ -10,14 +10,14 @@ from nicegui.testing import User
 from sqlalchemy import select
 from sqlmodel import Session
 
-from pages import runtime
-from pages.sessions import COOKIE
 from portal_ui import contacts, sessions, staff
 from portal_ui.models import AccessRow, Contact, ContactEmail
 from tests.clients import CLIENT_PASSWORD, activated_client
 from tests.factories import make_account, make_member
 from tests.ui.conftest import STAFF_EMAIL
 from tests.ui.staff_session import arrange, see, sign_in
+from web import runtime
+from web.sessions import COOKIE
 
 IDLE = timedelta(hours=12)
 BOB = "bob@bakery.example.com"

@@ -21,6 +21,7 @@ def _source_messages() -> set[str]:
         ("portal_ui/**.py", "python"),
         ("pages/**.py", "python"),
         ("components/**.py", "python"),
+        ("web/**.py", "python"),
         ("portal_ui/mail/templates/**.txt", "jinja2"),
         ("portal_ui/mail/templates/**.html", "jinja2"),
     ]

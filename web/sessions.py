@@ -3,7 +3,7 @@ sign-out, the page decorators that require a session, and the reader's language.
 
 The session itself is a database record (portal_ui.sessions); SessionGate, a middleware,
 checks it when a page is opened, and every service the page calls later checks it again
-(pages.runtime.Guard). NiceGUI's own per-browser storage keeps
+(web.runtime.Guard). NiceGUI's own per-browser storage keeps
 nothing that decides who may do what: only the language and the last account viewed.
 """
 
@@ -25,10 +25,10 @@ from nicegui import app, context, ui
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.routing import compile_path
 
-from pages import runtime
 from portal_ui import sessions as server_sessions
 from portal_ui.db import session_scope
 from portal_ui.i18n import DEFAULT_LANGUAGE, LANGUAGES, set_language_resolver
+from web import runtime
 
 # Quasar's names for our languages (the html lang attribute and Quasar's own texts).
 QUASAR_LANGUAGES = {"en": "en-US", "fr": "fr", "es": "es", "it": "it"}
@@ -220,7 +220,7 @@ class SessionGate(BaseHTTPMiddleware):
     """R34: a team page without a live staff session, or a portal page without a live client
     session, redirects to its sign-in page (then back, R35). For the pages it lets through it
     leaves the session's person and a runtime.Guard on the request, where the page and every
-    service call it makes later find them (pages.runtime)."""
+    service call it makes later find them (web.runtime)."""
 
     async def dispatch(self, request: Request, call_next: Callable) -> Response:
         gate = next((g for g in _GATED.values() if g[0].match(request.url.path)), None)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from pages.layout import staff_layout
 from portal_ui.i18n import N_, _
+from web.layout import staff_layout
 
 PAGE_NOT_FOUND = N_("Page not found")
 NOTHING_HERE = N_(

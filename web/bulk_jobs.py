@@ -9,11 +9,11 @@ from nicegui import background_tasks, run
 
 from components.bulk_edit_dialog import BulkProgress, report_summary
 from components.feedback import toast
-from pages import live, runtime
 from portal_ui import bulk
 from portal_ui.bulk import BulkChoices, BulkPreview
 from portal_ui.i18n import _
 from portal_ui.models import JobState
+from web import live, runtime
 
 log = logging.getLogger(__name__)
 
