@@ -4,6 +4,7 @@ attempts are portal_ui.limits."""
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import secrets
 from collections.abc import Sequence
@@ -24,7 +25,28 @@ MAX_PASSWORD_LENGTH = 128  # R38: every field has a limit; NIST SP 800-63B asks 
 # loop (bench/README.md, "Activations"). p=1 is what OWASP's Password Storage Cheat Sheet
 # recommends (its minimum: m=19 MiB, t=2, p=1; ours is above it on both memory and passes).
 # Hashes made with other parameters (p=4 before) still verify: Argon2 stores them in the hash.
-_hasher = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=1)
+PRODUCTION_COST = "production"
+# The cheapest Argon2id there is (one pass over 8 KiB), for test suites: the UI tests create a
+# team member each, and at the production cost that was most of their CPU time (issue 14).
+TEST_COST = "test"
+HASH_COST_VARIABLE = "PORTAL_PASSWORD_HASH_COST"
+
+
+def make_hasher(cost: str | None = None) -> PasswordHasher:
+    """The hasher for a cost by name: PRODUCTION_COST (the default) or TEST_COST. Either
+    verifies the hashes of the other."""
+    if cost in (None, "", PRODUCTION_COST):
+        return PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=1)
+    if cost == TEST_COST:
+        return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    raise ValueError(f"{HASH_COST_VARIABLE} must be {PRODUCTION_COST!r} or {TEST_COST!r}: {cost!r}")
+
+
+# Chosen once, at import, from PORTAL_PASSWORD_HASH_COST (unset: production): every hash,
+# DUMMY_PASSWORD_HASH below included, is made at one cost. tests/conftest.py sets "test" before
+# anything imports this module, and the `portal-ui serve` processes the tests start inherit it.
+HASH_COST = os.environ.get(HASH_COST_VARIABLE) or PRODUCTION_COST
+_hasher = make_hasher(HASH_COST)
 
 
 class PasswordRejected(ValueError):
@@ -101,7 +123,7 @@ def _known_words(address: str, firm_name: str) -> list[str]:
 
 def hash_password(password: str) -> str:
     """Argon2id; slow on purpose (about 0.2 s of one core), so pages run it through
-    pages.runtime.call_hashing, never on the event loop nor in the pool page reads use."""
+    web.runtime.call_hashing, never on the event loop nor in the pool page reads use."""
     return _hasher.hash(password)
 
 

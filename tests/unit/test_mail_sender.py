@@ -313,12 +313,27 @@ async def test_concurrent_senders_never_deliver_a_message_twice(
     )
 
 
+class WatchedSender(OutboxSender):
+    """An OutboxSender that says when it has looked at the outbox (`looked`)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.looked = asyncio.Event()
+
+    async def deliver_due(self, now=None) -> int:
+        try:
+            return await super().deliver_due(now)
+        finally:
+            self.looked.set()
+
+
 async def test_the_running_sender_delivers_a_committed_message_at_once(
-    engine, session, settings, sender, smtp_server
+    engine, session, settings, smtp_server
 ):
     # R22a: the sender wakes on the commit (events), not on its retry timer.
+    sender = WatchedSender(engine, settings, port=smtp_server.port)
     task = asyncio.create_task(sender.run())
-    await asyncio.sleep(0.2)  # the sender has looked at the empty queue and waits
+    await asyncio.wait_for(sender.looked.wait(), timeout=5)  # at the empty queue; now it waits
     [email] = invite(session, settings)
     started = time.monotonic()
     while not smtp_server.recorder.received and time.monotonic() - started < 3:

@@ -5,13 +5,14 @@ import asyncio
 import os
 import sys
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 from sqlmodel import Session
 
-from pages import runtime
 from portal_ui.security import PasswordRejected
+from web import runtime
 
 BURST = 50  # clients pressing Activate at once, as in bench/activations.py
 
@@ -25,10 +26,20 @@ def installed(settings, engine) -> Iterator[None]:
     runtime._runtime = before
 
 
-def _hash_until(session: Session, release: threading.Event) -> str:
-    """Stands for a service busy hashing a password."""
+def _hash_until(session: Session, busy: threading.Semaphore, release: threading.Event) -> str:
+    """Stands for a service busy hashing a password; says so on `busy` as it starts."""
+    busy.release()
     release.wait(10)
     return threading.current_thread().name
+
+
+async def _until_busy(busy: threading.Semaphore, workers: int, timeout: float = 5) -> None:
+    """Until `workers` password workers have started their work."""
+    deadline = time.monotonic() + timeout
+    for _ in range(workers):
+        while not busy.acquire(blocking=False):
+            assert time.monotonic() < deadline, "the password workers did not start"
+            await asyncio.sleep(0.005)
 
 
 def _page_read(session: Session) -> str:
@@ -36,12 +47,13 @@ def _page_read(session: Session) -> str:
 
 
 async def test_page_reads_do_not_wait_behind_a_burst_of_password_work(installed):  # R17
-    release = threading.Event()
+    busy, release = threading.Semaphore(0), threading.Event()
     burst = [
-        asyncio.ensure_future(runtime.call_hashing(_hash_until, release)) for _ in range(BURST)
+        asyncio.ensure_future(runtime.call_hashing(_hash_until, busy, release))
+        for _ in range(BURST)
     ]
     try:
-        await asyncio.sleep(0.05)  # the password workers are all busy now, the rest queued
+        await _until_busy(busy, runtime.PASSWORD_WORKERS)  # the rest of the burst is queued
         read_by = await asyncio.wait_for(runtime.call(_page_read), timeout=2)
     finally:
         release.set()

@@ -9,6 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# Its own marker (`pytest -m "not bench"` leaves it out); `make test` runs it with the rest.
+pytestmark = pytest.mark.bench
+
 ROOT = Path(__file__).resolve().parents[2]
 # Every benchmark but the slowest browser ones; list-browser keeps a browser figure in the run.
 SMOKE = ("seed", "list-page", "bulk-edit", "delivery", "list-browser")
