@@ -25,6 +25,7 @@ BENCHMARKS: dict[str, str] = {
     "list-browser": "bench.list_browser",
     "open-page": "bench.open_page",
     "bulk-edit": "bench.bulk_edit",
+    "import": "bench.imports",
     "delivery": "bench.delivery",
     "activations": "bench.activations",
     "memory": "bench.memory",

@@ -3,6 +3,7 @@ same transaction as the change it records."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -44,6 +45,7 @@ INVITATION_CANCELLED = "invitation_cancelled"
 INVITATION_ACCEPTED = "invitation_accepted"
 ADDRESS_CHANGED = "address_changed"
 BULK_UPDATE = "bulk_update"
+IMPORT = "import"  # a CSV import (R32): one per account it changed, one for the whole file
 
 INVITATION_HISTORY_KINDS = (
     INVITATION_CREATED,
@@ -213,6 +215,8 @@ def describe_event(event: ActivityEvent, _: Translate) -> str:
         return _("Address changed to {address}").format(address=new)
     if event.kind == BULK_UPDATE:
         return _("Bulk update") + ": " + _bulk_counts(detail, _)
+    if event.kind == IMPORT:
+        return _import_summary(detail, _)
     if event.kind in _EVENT_TEXTS:
         return _(_EVENT_TEXTS[event.kind])
     return event.kind.replace("_", " ").capitalize()
@@ -226,6 +230,8 @@ def describe_notification(item: InboxNotification, _: Translate) -> tuple[str, s
             address=params.get("address", "")
         )
         return title, _("Account: {name}").format(name=params.get("account_name", ""))
+    if item.kind == "import_report":
+        return _import_report(params, _)
     if item.kind == "bulk_report":
         errors = [_describe_error(error) for error in params.get("errors") or []]
         body = _bulk_counts(params, _)
@@ -254,3 +260,75 @@ def _describe_error(error: object) -> str:
     )
     reason = str(error.get("reason") or error.get("message") or error.get("error") or "")
     return f"{where}: {reason}" if where and reason else where or reason
+
+
+def inbox_page(session: Session, member_id: int, limit: int) -> tuple[list[InboxNotification], int]:
+    """Inbox+ as its page shows it (R29): the newest `limit` notifications and the unread
+    count."""
+    return inbox(session, member_id, limit=limit), unread_count(session, member_id)
+
+
+def _import_summary(detail: dict[str, Any], _: Translate) -> str:
+    """An import's activity entry (R30): the file's, or one account's part of it."""
+    if "file" not in detail:
+        return (
+            _("Imported from a file")
+            + ": "
+            + _("Access rows changed: {count}").format(count=detail.get("rows_changed", 0))
+            + " · "
+            + _("Invitations sent: {count}").format(count=detail.get("invitations_sent", 0))
+        )
+    return (
+        _("Import of {file}").format(file=detail.get("file") or "CSV")
+        + ": "
+        + _import_counts(detail, _)
+    )
+
+
+def _import_counts(values: Mapping[str, Any], _: Translate) -> str:
+    parts = [
+        _("Rows: {count}").format(count=values.get("rows", 0)),
+        _("Accounts created: {count}").format(count=values.get("accounts_created", 0)),
+        _("Accounts updated: {count}").format(count=values.get("accounts_updated", 0)),
+        _("Contacts created: {count}").format(count=values.get("contacts_created", 0)),
+        _("Addresses created: {count}").format(count=values.get("addresses_created", 0)),
+        _("Access rows changed: {count}").format(count=values.get("rows_changed", 0)),
+        _("Invitations sent: {count}").format(count=values.get("invitations_sent", 0)),
+        _("Failing rows: {count}").format(count=values.get("failures_total", 0)),
+    ]
+    return " · ".join(parts)
+
+
+def _import_report(params: Mapping[str, Any], _: Translate) -> tuple[str, str]:
+    """The Inbox+ report of an import (R13, R32): its counts and its failing rows."""
+    failed = bool(params.get("failed"))
+    title = _("Import stopped") if failed else _("Import finished")
+    if params.get("file"):
+        title = f"{title}: {params['file']}"
+    body = _import_counts(params, _)
+    failures = [row_failure_text(failure, _) for failure in params.get("failures") or []]
+    if failures:
+        lines = "\n".join(f"• {failure}" for failure in failures)
+        body += "\n" + _("Failing rows ({count}):").format(count=len(failures)) + "\n" + lines
+    return title, body
+
+
+def row_failure_reason(failure: Mapping[str, Any], _: Translate) -> str:
+    """Why one row of an import fails, in the reader's language (R32)."""
+    params = failure.get("params") or {}
+    reason = _(str(failure.get("reason") or ""))
+    if params:
+        reason = reason.format(**params)
+    if failure.get("detail"):
+        reason = f"{reason} ({_(str(failure['detail']))})"
+    if failure.get("address"):
+        reason = f"{failure['address']}: {reason}"
+    return reason
+
+
+def row_failure_text(failure: Mapping[str, Any], _: Translate) -> str:
+    """A failing row as the report and the preview show it: "Line 12: why"."""
+    reason = row_failure_reason(failure, _)
+    if not failure.get("line"):
+        return reason
+    return _("Line {line}: {reason}").format(line=failure["line"], reason=reason)

@@ -1,5 +1,6 @@
 """Bulk update of access rows (R12, R13): the preview, the job that applies the choices chunk by
-chunk with set-based SQL and sends the invitations, its progress and its report."""
+chunk with set-based SQL and sends the invitations (run by portal_ui.jobs), and the rule of who
+gets an invitation, which the import shares (R32)."""
 
 from __future__ import annotations
 
@@ -16,13 +17,12 @@ from sqlalchemy import ColumnElement, Connection, Engine, and_, exists, func, or
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col
 
-from portal_ui import access, activity, events, inputs, invitations
+from portal_ui import access, activity, events, inputs, invitations, jobs
 from portal_ui.activity import Actor
 from portal_ui.batch_sql import in_ids, insert_rows
 from portal_ui.clock import utcnow
 from portal_ui.config import Settings
 from portal_ui.db import begin_write, session_scope
-from portal_ui.errors import NotFound
 from portal_ui.i18n import N_, Translate
 from portal_ui.models import (
     NOTIFICATION_CATEGORIES,
@@ -35,7 +35,6 @@ from portal_ui.models import (
     Invitation,
     InvitationState,
     JobState,
-    TeamMember,
 )
 
 log = logging.getLogger(__name__)
@@ -160,11 +159,7 @@ class BulkPreview:
     failures_total: int
 
 
-class JobProgress(NamedTuple):
-    state: JobState
-    done: int
-    total: int
-    report: dict[str, Any]
+JobProgress = jobs.JobProgress
 
 
 @dataclass
@@ -213,21 +208,21 @@ def preview(
         failures.extend(problems)
         rows += _count_changing_rows(session, chunk, choices)
         if choices.sends_invitations:
-            for candidate in _candidates(session, chunk, moment):
+            for candidate in invitation_candidates(session, chunk, moment):
                 addresses.setdefault(candidate.email_id, candidate)
     # The job's own selection and decisions, before it runs.
-    decisions = Counter(_decide(candidate) for candidate in addresses.values())
+    decisions = Counter(decide_invitation(candidate) for candidate in addresses.values())
     failures.extend(
-        _invalid_error(candidate.address, candidate.invalid_reason)
+        invalid_address_error(candidate.address, candidate.invalid_reason)
         for candidate in addresses.values()
-        if _decide(candidate) is _Decision.INVALID
+        if decide_invitation(candidate) is InvitationDecision.INVALID
     )
     return BulkPreview(
         accounts=accounts,
         rows=rows,
-        invitations=decisions[_Decision.INVITE],
-        already_active=decisions[_Decision.ACTIVE],
-        recently_invited=decisions[_Decision.RECENT],
+        invitations=decisions[InvitationDecision.INVITE],
+        already_active=decisions[InvitationDecision.ACTIVE],
+        recently_invited=decisions[InvitationDecision.RECENT],
         failures=failures[:MAX_REPORTED_ERRORS],
         failures_total=len(failures),
     )
@@ -242,20 +237,9 @@ def start_job(
         raise ValueError("a bulk update needs at least one switch to change")
     if choices.sends_invitations:
         inputs.clean_message(choices.message)
-    if session.get(TeamMember, member_id) is None:
-        raise NotFound()
     ids = _unique(account_ids)
-    job = BulkJob(
-        member_id=member_id,
-        kind=JOB_KIND,
-        state=JobState.QUEUED.value,
-        params={"account_ids": ids, "choices": choices.to_params()},
-        total=len(ids),
-    )
-    session.add(job)
-    session.flush()
-    events.record(session, "job", member_ids=[member_id], job_id=job.id)
-    return job
+    params = {"account_ids": ids, "choices": choices.to_params()}
+    return jobs.queue(session, member_id, JOB_KIND, params, total=len(ids))
 
 
 def run_job(
@@ -273,63 +257,36 @@ def run_job(
     starts over, which is safe because the same update applied again changes nothing and
     sends nothing more (R13). A job that sends invitations takes at most INVITING_CHUNK
     accounts per transaction, so SQLite's write lock is never held for long."""
-    started = _start(engine, settings, job_id, now, resume)
-    if started is None:
-        with session_scope(engine) as session:
-            return dict(job_progress(session, job_id).report)
-    ids, work = started
+    claimed = jobs.claim(engine, job_id, resume=resume, now=now)
+    if claimed is None:
+        return jobs.stored_report(engine, job_id)
+    ids = [int(account_id) for account_id in claimed.params.get("account_ids", [])]
+    choices = BulkChoices.from_params(claimed.params.get("choices", {}))
+    work = _Work(settings, choices, claimed.actor, _Tally(), claimed.moment, careful=False)
     size = min(chunk, INVITING_CHUNK) if work.choices.sends_invitations else chunk
     try:
-        with _job_connection(engine) as bind:
+        with job_connection(engine) as bind:
             for part in _chunks(ids, max(size, 1)):
-                work.before.merge(_run_chunk(bind, job_id, part, work, now))
+                work.before.merge(_run_chunk(bind, claimed, part, work, now))
     except Exception:
         log.exception("bulk job %s stopped", job_id)
-        _finish(engine, job_id, len(ids), work.before, now, JobState.FAILED)
+        _finish(engine, claimed, len(ids), work.before, now, JobState.FAILED)
         raise
-    return _finish(engine, job_id, len(ids), work.before, now, JobState.DONE)
+    return _finish(engine, claimed, len(ids), work.before, now, JobState.DONE)
 
 
 def unfinished_jobs(session: Session) -> list[int]:
-    """Jobs queued or left running (for the web app to resume on start)."""
-    query = select(BulkJob.id).where(
-        col(BulkJob.state).in_([JobState.QUEUED.value, JobState.RUNNING.value])
-    )
-    return [job_id for job_id in session.scalars(query.order_by(BulkJob.id)) if job_id]
-
-
-def _start(
-    engine: Engine, settings: Settings, job_id: int, now: datetime | None, resume: bool
-) -> tuple[list[int], _Work] | None:
-    """Mark the job running and read what it does; None when it must not run (again)."""
-    runnable = {JobState.QUEUED.value} | ({JobState.RUNNING.value} if resume else set())
-    with session_scope(engine) as session:
-        job = session.get(BulkJob, job_id)
-        if job is None:
-            raise NotFound()
-        if job.state not in runnable:
-            return None
-        job.state = JobState.RUNNING.value
-        job.started_at = now or utcnow()
-        job.done = 0
-        member = session.get(TeamMember, job.member_id)
-        actor = Actor(name=member.name if member else "", member_id=job.member_id)
-        ids = [int(account_id) for account_id in job.params.get("account_ids", [])]
-        choices = BulkChoices.from_params(job.params.get("choices", {}))
-        events.record(session, "job", member_ids=[job.member_id], job_id=job_id)
-    return ids, _Work(settings, choices, actor, _Tally(), now or utcnow(), careful=False)
+    """Bulk updates queued or left running (jobs.unfinished_jobs has every kind)."""
+    return jobs.unfinished_jobs(session, JOB_KIND)
 
 
 def job_progress(session: Session, job_id: int) -> JobProgress:
     """State, accounts done, accounts in all, and the report once done (R13 progress)."""
-    job = session.get(BulkJob, job_id)
-    if job is None:
-        raise NotFound()
-    return JobProgress(JobState(job.state), job.done, job.total, dict(job.report or {}))
+    return jobs.job_progress(session, job_id)
 
 
 @contextmanager
-def _job_connection(engine: Engine) -> Iterator[Engine | Connection]:
+def job_connection(engine: Engine) -> Iterator[Engine | Connection]:
     """Where the job's chunks run: on SQLite, one connection of its own whose page cache holds
     what every chunk touches again (the indexes of account, invitation and activity_event):
     with SQLite's default 2 MB cache each chunk read most of them back from the file, about a
@@ -351,7 +308,11 @@ def _job_connection(engine: Engine) -> Iterator[Engine | Connection]:
 
 
 def _run_chunk(
-    bind: Engine | Connection, job_id: int, account_ids: list[int], job: _Work, now: datetime | None
+    bind: Engine | Connection,
+    claimed: jobs.Claimed,
+    account_ids: list[int],
+    job: _Work,
+    now: datetime | None,
 ) -> _Tally:
     """One chunk in one transaction. If the database refuses it, the chunk runs again with a
     SAVEPOINT per invitation, so that one bad row cannot stop the others; if even that fails,
@@ -361,16 +322,16 @@ def _run_chunk(
             with session_scope(bind) as session:
                 work = replace(job, moment=now or utcnow(), careful=careful)
                 tally = _apply(session, account_ids, work)
-                _advance(session, job_id, len(account_ids))
+                jobs.advance(session, claimed, len(account_ids), now)
             return tally
         except SQLAlchemyError:
-            log.exception("bulk job %s: a chunk failed (careful=%s)", job_id, careful)
+            log.exception("bulk job %s: a chunk failed (careful=%s)", claimed.id, careful)
     try:
         with session_scope(bind) as session:
-            _advance(session, job_id, len(account_ids))
+            jobs.advance(session, claimed, len(account_ids), now)
             names = dict(_names(session, account_ids))
     except SQLAlchemyError:
-        log.exception("bulk job %s: cannot record a failed chunk", job_id)
+        log.exception("bulk job %s: cannot record a failed chunk", claimed.id)
         names = {}
     errors = [
         {"account": names.get(account_id, f"#{account_id}"), "reason": UNEXPECTED}
@@ -401,7 +362,7 @@ def _apply(session: Session, account_ids: list[int], work: _Work) -> _Tally:
     _update_rows(session, account_ids, choices, moment)
     touched_emails: set[int] = set()
     if choices.login == Choice.DISABLE:
-        touched_emails |= _cancel_orphan_invitations(session, account_ids, actor, moment)
+        touched_emails |= cancel_orphan_invitations(session, account_ids, actor, moment)
     sent_per_account: dict[int, int] = defaultdict(int)
     if choices.sends_invitations:
         sent = _send_invitations(session, account_ids, work)
@@ -542,7 +503,7 @@ def _update(session: Session, condition: ColumnElement[bool], values: dict[str, 
     session.execute(statement.execution_options(synchronize_session=False))
 
 
-def _cancel_orphan_invitations(
+def cancel_orphan_invitations(
     session: Session, account_ids: list[int], actor: Actor, moment: datetime
 ) -> set[int]:
     """R11: an address left with Login on no account loses its outstanding invitation."""
@@ -573,9 +534,9 @@ def _send_invitations(session: Session, account_ids: list[int], work: _Work) -> 
     24 hours (R13), none to an invalid address (R22: reported)."""
     sent = _Sent()
     accounts_of: dict[int, list[int]] = defaultdict(list)
-    emails: dict[int, _Candidate] = {}
-    for candidate in _candidates(session, account_ids, work.moment):
-        if _decide(candidate) in (_Decision.INVITE, _Decision.INVALID):
+    emails: dict[int, InvitationCandidate] = {}
+    for candidate in invitation_candidates(session, account_ids, work.moment):
+        if decide_invitation(candidate) in (InvitationDecision.INVITE, InvitationDecision.INVALID):
             accounts_of[candidate.email_id].append(candidate.account_id)
             emails[candidate.email_id] = candidate
     to_send: list[int] = []
@@ -583,8 +544,8 @@ def _send_invitations(session: Session, account_ids: list[int], work: _Work) -> 
         if email_id in work.before.handled or email_id in sent.handled:
             continue
         sent.handled.add(email_id)
-        if _decide(email) is _Decision.INVALID:
-            sent.errors.append(_invalid_error(email.address, email.invalid_reason))
+        if decide_invitation(email) is InvitationDecision.INVALID:
+            sent.errors.append(invalid_address_error(email.address, email.invalid_reason))
             continue
         to_send.append(email_id)
     send = _send_one_by_one if work.careful else _send_all
@@ -621,7 +582,7 @@ def _send_one_by_one(session: Session, email_ids: list[int], work: _Work) -> dic
     return problems
 
 
-class _Candidate(NamedTuple):
+class InvitationCandidate(NamedTuple):
     """An address on an account, as Send invitations sees it (R12)."""
 
     account_id: int
@@ -632,49 +593,70 @@ class _Candidate(NamedTuple):
     recent: bool
 
 
-class _Decision(StrEnum):
+class InvitationDecision(StrEnum):
     ACTIVE = "active"
     RECENT = "recent"
     INVALID = "invalid"
     INVITE = "invite"
 
 
-def _decide(candidate: _Candidate) -> _Decision:
+def decide_invitation(candidate: InvitationCandidate) -> InvitationDecision:
     """Whether Send invitations invites this address, in one order of decisions for the
     preview and the job: already Active gets none (R10), nor one invited in the last 24 hours
     (R13); an invalid one gets none and is reported (R22); the others are invited."""
     if candidate.activated:
-        return _Decision.ACTIVE
+        return InvitationDecision.ACTIVE
     if candidate.recent:
-        return _Decision.RECENT
+        return InvitationDecision.RECENT
     if candidate.invalid_reason:
-        return _Decision.INVALID
-    return _Decision.INVITE
+        return InvitationDecision.INVALID
+    return InvitationDecision.INVITE
 
 
-def _candidates(session: Session, account_ids: list[int], moment: datetime) -> list[_Candidate]:
+def invitation_candidates(
+    session: Session, account_ids: list[int], moment: datetime
+) -> list[InvitationCandidate]:
     """Every (account, address) of these accounts, as Send invitations sees it once Login is
     on for all of them (R12): the job reads them after turning Login on, the preview before."""
     query = (
-        select(
-            AccessRow.account_id,
-            ContactEmail.id,
-            ContactEmail.address,
-            ContactEmail.invalid_reason,
-            access.email_is_activated(ContactEmail.id),
-            _recently_invited(ContactEmail.id, moment),
-        )
+        select(AccessRow.account_id, *_candidate_columns(moment))
         .join(ContactEmail, ContactEmail.id == AccessRow.email_id)
         .where(in_ids(session, AccessRow.account_id, account_ids))
         .order_by(AccessRow.account_id, ContactEmail.id)
     )
     return [
-        _Candidate(account_id, email_id, address, invalid, bool(activated), bool(recent))
+        InvitationCandidate(account_id, email_id, address, invalid, bool(activated), bool(recent))
         for account_id, email_id, address, invalid, activated, recent in session.execute(query)
     ]
 
 
-def _recently_invited(email_id: Any, moment: datetime) -> ColumnElement[bool]:
+def address_candidates(
+    session: Session, email_ids: Iterable[int], moment: datetime
+) -> dict[int, InvitationCandidate]:
+    """These addresses as Send invitations sees them (account_id 0), by id: for the import,
+    which invites the addresses its rows turn Login on for rather than whole accounts (R32)."""
+    ids = sorted(set(email_ids))
+    found: dict[int, InvitationCandidate] = {}
+    for chunk in _chunks(ids, DEFAULT_CHUNK):
+        query = select(*_candidate_columns(moment)).where(in_ids(session, ContactEmail.id, chunk))
+        for email_id, address, invalid, activated, recent in session.execute(query):
+            found[email_id] = InvitationCandidate(
+                0, email_id, address, invalid, bool(activated), bool(recent)
+            )
+    return found
+
+
+def _candidate_columns(moment: datetime) -> tuple[Any, ...]:
+    return (
+        ContactEmail.id,
+        ContactEmail.address,
+        ContactEmail.invalid_reason,
+        access.email_is_activated(ContactEmail.id),
+        recently_invited(ContactEmail.id, moment),
+    )
+
+
+def recently_invited(email_id: Any, moment: datetime) -> ColumnElement[bool]:
     return exists().where(
         Invitation.email_id == email_id,
         Invitation.state == InvitationState.OUTSTANDING.value,
@@ -705,22 +687,13 @@ def _account_problems(
     return found, errors
 
 
-def _invalid_error(address: str, reason: str | None) -> dict[str, Any]:
+def invalid_address_error(address: str, reason: str | None) -> dict[str, Any]:
     return {"address": address, "reason": INVALID_ADDRESS, "detail": reason or ""}
-
-
-def _advance(session: Session, job_id: int, accounts: int) -> None:
-    job = session.get(BulkJob, job_id)
-    if job is None:
-        return
-    job.done = min(job.done + accounts, job.total)
-    session.add(job)
-    events.record(session, "job", member_ids=[job.member_id], job_id=job_id)
 
 
 def _finish(
     engine: Engine,
-    job_id: int,
+    claimed: jobs.Claimed,
     accounts: int,
     tally: _Tally,
     now: datetime | None,
@@ -735,23 +708,9 @@ def _finish(
         "errors": tally.errors[:MAX_REPORTED_ERRORS],
         "errors_total": len(tally.errors),
     }
-    with session_scope(engine) as session:
-        job = session.get(BulkJob, job_id)
-        if job is None:
-            return report
-        moment = now or utcnow()
-        job.state = state.value
-        job.report = report
-        job.finished_at = moment
-        if state == JobState.DONE:
-            job.done = job.total
-        session.add(job)
-        activity.notify_member(
-            session, job.member_id, "bulk_report", link=REPORT_LINK, now=moment,
-            job_id=job_id, failed=state == JobState.FAILED, **report,
-        )  # fmt: skip
-        events.record(session, "job", member_ids=[job.member_id], job_id=job_id)
-    return report
+    return jobs.finish(
+        engine, claimed, report, state, notification="bulk_report", link=REPORT_LINK, now=now
+    )
 
 
 def _names(session: Session, account_ids: list[int]) -> Iterator[tuple[int, str]]:

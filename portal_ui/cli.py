@@ -1,5 +1,5 @@
 """The `portal-ui` commands of CONTRACT.md: serve, seed, create-staff, deactivate-staff,
-reactivate-staff; and notify (R28)."""
+reactivate-staff, import (R32); and notify (R28)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import Session
 
-from portal_ui import notifications, seed, staff
+from portal_ui import import_files, imports, notifications, seed, staff
+from portal_ui.activity import row_failure_reason
 from portal_ui.config import Settings, load_settings
 from portal_ui.db import make_engine, migrate
 from portal_ui.errors import DomainError, NotFound
@@ -96,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_create_staff(commands)
     _add_staff_activation(commands)
     _add_notify(commands)
+    _add_import(commands)
     return parser
 
 
@@ -193,6 +195,35 @@ def _add_notify(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=_notify)
 
 
+def _add_import(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "import",
+        help=_("import accounts and contacts from a CSV file"),
+        description=_(
+            "Import accounts, contacts and their addresses from a CSV file (one row per "
+            "address of a contact on an account): print the preview, then run the import and "
+            "print its report."
+        ),
+    )
+    parser.add_argument("file", metavar="FILE", help=_("the CSV file"))
+    parser.add_argument(
+        "--as", dest="member", required=True, metavar="E",
+        help=_("the email address of the team member the import is made for"),
+    )  # fmt: skip
+    parser.add_argument(
+        "--send-invitations", action="store_true",
+        help=_("invite the addresses the file gives Login, as a bulk update does"),
+    )  # fmt: skip
+    parser.add_argument(
+        "--message", default="", metavar="TEXT",
+        help=_("the personalized message of the invitations"),
+    )  # fmt: skip
+    parser.add_argument(
+        "--dry-run", action="store_true", help=_("print the preview only; change nothing")
+    )
+    parser.set_defaults(handler=_import)
+
+
 def _count(value: str) -> int:
     """argparse type of --accounts: a whole number from 1 to MAX_SEED_ACCOUNTS."""
     try:
@@ -277,6 +308,64 @@ def _notify(args: argparse.Namespace) -> int:
     for address, reason in report.skipped:
         print(_("Not sent to {address}: {reason}").format(address=address, reason=reason))
     return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    """R32: the preview, then (without --dry-run) the import job and its report."""
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as error:
+        raise CommandError(
+            _("Cannot read {path}: {problem}").format(path=args.file, problem=error.strerror)
+        ) from None
+    file = import_files.read_csv(data, Path(args.file).name)
+    mapping = import_files.guess_mapping(file.headers)
+    import_files.check_mapping(mapping)
+    options = imports.ImportOptions(mapping, args.send_invitations, args.message)
+    settings = load_settings()
+    engine = _open_database(settings)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            member = staff.member_by_email(session, args.member)
+            if member is None:
+                raise CommandError(_(staff.NO_SUCH_MEMBER))
+            _print_import(_("Preview"), imports.preview(session, settings, file, options))
+            if args.dry_run:
+                return 0
+            job = imports.start_job(session, member.id or 0, file, options)
+            session.commit()
+        report = imports.run_job(engine, settings, job.id or 0)
+    finally:
+        engine.dispose()
+    _print_import(_("Report"), imports.ImportCounts.from_report(report), sent=True)
+    return 0
+
+
+def _print_import(title: str, counts: imports.ImportCounts, sent: bool = False) -> None:
+    invitations = _("invitations sent") if sent else _("invitations to send")
+    print(f"{title}:")
+    for label, value in (
+        (_("rows"), counts.rows),
+        (_("accounts created"), counts.accounts_created),
+        (_("accounts updated"), counts.accounts_updated),
+        (_("contacts created"), counts.contacts_created),
+        (_("contacts updated"), counts.contacts_updated),
+        (_("addresses created"), counts.addresses_created),
+        (_("addresses updated"), counts.addresses_updated),
+        (_("access rows changed"), counts.rows_changed),
+        (invitations, counts.invitations),
+        (_("already active (no invitation needed)"), counts.already_active),
+        (_("invited in the last 24 hours (not invited again)"), counts.recently_invited),
+        (_("failing rows"), counts.failures_total),
+    ):
+        print(f"  {label}: {value}")
+    for failure in counts.failures:
+        reason = row_failure_reason(failure, _)
+        line = failure.get("line")
+        print(_("line {line}: {reason}").format(line=line, reason=reason) if line else reason)
+    hidden = counts.failures_total - len(counts.failures)
+    if hidden > 0:
+        print(_("... and {count} more failing rows").format(count=hidden))
 
 
 def _check_seed_options(args: argparse.Namespace) -> None:
