@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test lint format bench chromium clean messages
+.PHONY: install run test lint format bench chromium postgresql clean messages
 
 install: $(STAMP)
 
@@ -18,6 +18,10 @@ $(STAMP): pyproject.toml
 
 chromium:
 	@[ -x $(CHROMIUM) ] || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+
+# The tests start their own throw-away PostgreSQL server from Debian's binaries (R39).
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql; }
 
 run: install
 	$(BIN)/portal-ui seed --demo --if-empty
@@ -31,7 +35,7 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install chromium lint
+test: install chromium postgresql lint
 	$(BIN)/pytest -q
 
 bench: install chromium

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import secrets
 from enum import StrEnum
 from ipaddress import IPv4Network, IPv6Network, ip_network
@@ -10,6 +12,7 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 
 class SmtpTls(StrEnum):
@@ -47,6 +50,10 @@ class Settings(BaseSettings):
     client_invites_per_day: int = Field(default=20, ge=0)
     # The embedded SMTP server's port when PORTAL_SMTP_HOST is unset (0: any free port).
     dev_smtp_port: int = Field(default=0, ge=0, le=65535)
+    # Where the secret, the development mailbox and other files live (CONTRACT.md).
+    data_dir: Path = Field(
+        default_factory=lambda data: default_data_dir(str(data.get("database_url", "")))
+    )
 
     @field_validator("smtp_tls", mode="before")
     @classmethod
@@ -63,6 +70,12 @@ class Settings(BaseSettings):
         if value not in LANGUAGES:
             raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
         return value
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_data_dir(cls, value: Path) -> Path:
+        # A relative folder means the same folder whichever directory a command later runs in.
+        return value.expanduser().resolve()
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -91,14 +104,6 @@ class Settings(BaseSettings):
         """True when no SMTP host is configured, so the embedded development server runs."""
         return not self.smtp_host
 
-    @property
-    def data_dir(self) -> Path:
-        """The folder beside the SQLite file (or the working folder for other databases)."""
-        url = make_url(self.database_url)
-        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-            return Path(url.database).resolve().parent
-        return Path.cwd()
-
     def session_secret(self) -> str:
         """PORTAL_SECRET, or one generated on first start and kept in the data folder."""
         if self.secret:
@@ -111,6 +116,27 @@ class Settings(BaseSettings):
         path.write_text(value + "\n")
         path.chmod(0o600)
         return value
+
+
+def default_data_dir(database_url: str) -> Path:
+    """The folder beside a SQLite file; for any other database a per-user folder of that
+    database's own (XDG_DATA_HOME or ~/.local/share, then portal-ui/<database>), so that the
+    processes sharing a database share their files and those of other databases do not."""
+    try:
+        url = make_url(database_url)
+    except ArgumentError:  # reported when the engine is made; any folder will do until then
+        return _user_data_home() / "portal-ui" / "default"
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            return Path(url.database).resolve().parent
+        return _user_data_home() / "portal-ui" / "sqlite-memory"
+    where = [url.get_backend_name(), url.host or "local", str(url.port or ""), url.database or ""]
+    name = "-".join(part for part in where if part)
+    return _user_data_home() / "portal-ui" / re.sub(r"[^A-Za-z0-9._-]", "_", name)
+
+
+def _user_data_home() -> Path:
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
@@ -61,11 +62,20 @@ def checked_address(raw: str, check_dns: bool = False) -> str:
 
 
 def create_account(
-    session: Session, name: str, *, is_test_client: bool = False, actor: Actor | None = None
+    session: Session,
+    name: str,
+    *,
+    is_test_client: bool = False,
+    actor: Actor | None = None,
+    assigned: Iterable[int] = (),
 ) -> Account:
+    """R26: a new account (R4: maybe a test client; R5: with these team members assigned)."""
     name = inputs.clean_name(name)
     account = Account(name=name, is_test_client=is_test_client, search_text=name.lower())
     session.add(account)
+    session.flush()
+    for member_id in sorted(set(assigned)):
+        session.add(AccountAssignment(account_id=account.id or 0, team_member_id=member_id))
     session.flush()
     access.refresh_accounts(session, [account.id or 0])
     return account

@@ -110,6 +110,8 @@ class Account(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str
+    # The account's identifier in the firm's other system, from an import's Account ID (R32).
+    external_id: str | None = Field(default=None, unique=True, index=True)
     is_test_client: bool = False
     created_at: datetime = Field(default_factory=utcnow)
     # Roll-ups (see access.refresh_accounts).
@@ -326,7 +328,8 @@ class InboxNotification(SQLModel, table=True):
 
 
 class BulkJob(SQLModel, table=True):
-    """R12-R13: one bulk update, its parameters, progress and report."""
+    """R12-R13, R32: one bulk update or import (`kind`), its parameters, progress and report;
+    run by portal_ui.jobs."""
 
     __tablename__ = "bulk_job"
 
@@ -341,6 +344,9 @@ class BulkJob(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    # Until when the process running it holds it (R40): renewed as it advances; once past, a
+    # job still running was left by a stopped process and another may resume it.
+    lease_until: datetime | None = None
 
 
 class UserSession(SQLModel, table=True):

@@ -385,11 +385,14 @@ def seed_accounts(
         raise ValueError("count must not be negative")
     created_staff = _ensure_team_members(session)
     firm = _SyntheticFirm(session, settings, seed, now or utcnow())
-    with _large_page_cache(session), db.search_index_rebuilt_after(session):
+    with _large_page_cache(session), db.indexes_rebuilt_after(session):
         for start in range(0, count, BATCH_ACCOUNTS):
             firm.build(min(BATCH_ACCOUNTS, count - start))
             firm.write()
+        # PostgreSQL plans the roll-up with what it knows of the rows just written (R39).
+        db.refresh_statistics(session, [model.__table__.name for model in _TABLES])  # type: ignore[attr-defined]
         access.refresh_accounts(session, None)
+    db.refresh_statistics(session, ["account"])  # its roll-ups and indexes are there now
     _sync_sequences(session)
     return SyntheticSummary(
         accounts=count,

@@ -27,6 +27,7 @@ from sqlmodel import Session
 from portal_ui import staff
 from portal_ui.config import Settings, load_settings
 from portal_ui.db import make_engine, migrate
+from tests.databases import Databases
 
 CHROMIUM = "/usr/bin/chromium"
 STAFF_EMAIL = "erin@firm.test"
@@ -139,10 +140,14 @@ Arrange = Callable[[Session, Settings], object]
 
 
 @pytest.fixture
-def start_portal(tmp_path: Path, mail_server: MailServer) -> Iterator[Callable[..., Portal]]:
+def start_portal(
+    tmp_path: Path, mail_server: MailServer, databases: Databases
+) -> Iterator[Callable[..., Portal]]:
     """`start_portal(arrange=fn, **env)`: arrange data with the services (fn(session, settings)),
-    then start the server on a free port and wait until it answers."""
+    then start the server on a free port and wait until it answers. Its database is new and
+    migrated by the test (R39: SQLite, then PostgreSQL), the same one for every start."""
     started: list[Portal] = []
+    database_url = databases.url(schema=False, name="e2e.db")
 
     def start(arrange: Arrange | None = None, **extra_env: str) -> Portal:
         port = free_port()
@@ -152,12 +157,14 @@ def start_portal(tmp_path: Path, mail_server: MailServer) -> Iterator[Callable[.
             if key != "PYTEST_CURRENT_TEST" and not key.startswith("PORTAL_")
         }
         env.update(
-            PORTAL_DATABASE_URL=f"sqlite:///{tmp_path / 'e2e.db'}",
+            PORTAL_DATABASE_URL=database_url,
+            PORTAL_DATA_DIR=str(tmp_path),
             PORTAL_HOST="127.0.0.1",
             PORTAL_PORT=str(port),
             PORTAL_SMTP_HOST="127.0.0.1",
             PORTAL_SMTP_PORT=str(mail_server.port),
             PORTAL_SECRET="e2e-secret",
+            PORTAL_PASSWORD_HASH_COST=os.environ["PORTAL_PASSWORD_HASH_COST"],  # tests/conftest.py
             PORTAL_FIRM_NAME="Harbour & Co Accountants",
             PORTAL_MAIL_FROM="portal@harbour.test",
         )

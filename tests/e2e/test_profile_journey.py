@@ -169,6 +169,10 @@ def test_the_dev_mailbox_shows_the_invitation_safely(start_portal, page: Page):
     # CONTRACT.md /dev/mailbox, R19: with no SMTP host the embedded server keeps the mail
     ids: dict[str, int] = {}
     portal = start_portal(arrange_bakery(ids), PORTAL_SMTP_HOST="")
+    said = portal.log.read_text()  # at start-up: where it listens, and that the mail stays
+    assert f"Portal UI listens on {portal.url}\n" in said
+    assert "No PORTAL_SMTP_HOST: no email leaves this machine." in said
+    assert f"kept in the mailbox at {portal.url}/dev/mailbox " in said
     portal.sign_in_staff(page, f"/clients/{ids['account']}/info")
     row = page.locator(f'[data-testid=access-row][data-email="{NORA}"]')
     row.get_by_test_id("switch-login").click()

@@ -11,6 +11,7 @@ from sqlalchemy import select, text, update
 from portal_ui import access, access_rows, invitations
 from portal_ui.models import Account, AccountStatus, PortalUser
 from tests.factories import actor_for, emails_of, make_account, make_member
+from tests.sql import add_row_trigger
 
 ROLLUPS = ("status", "has_login", "has_notify", "has_email_sync", "last_login_at")
 
@@ -24,15 +25,16 @@ def member(session):
 def writes(session):
     """Counts the account rows written, and those whose search text was written (a full-text
     index kept by triggers redoes its work on each), with triggers of the test database."""
-    statements = (
-        "CREATE TABLE account_write (what TEXT NOT NULL)",
-        "CREATE TRIGGER count_account AFTER UPDATE ON account "
-        "BEGIN INSERT INTO account_write VALUES ('row'); END",
-        "CREATE TRIGGER count_search_text AFTER UPDATE OF search_text ON account "
-        "BEGIN INSERT INTO account_write VALUES ('search_text'); END",
-    )
-    for statement in statements:
-        session.execute(text(statement))
+    connection = session.connection()
+    connection.exec_driver_sql("CREATE TABLE account_write (what TEXT NOT NULL)")
+    add_row_trigger(
+        connection, "count_account", "AFTER UPDATE", "account",
+        "INSERT INTO account_write VALUES ('row');",
+    )  # fmt: skip
+    add_row_trigger(
+        connection, "count_search_text", "AFTER UPDATE OF search_text", "account",
+        "INSERT INTO account_write VALUES ('search_text');",
+    )  # fmt: skip
     session.commit()
 
     def count(what: str) -> int:

@@ -30,6 +30,7 @@ from portal_ui.models import (
     OutboxMessage,
 )
 from tests.factories import actor_for, emails_of, make_account, make_member
+from tests.sql import add_row_trigger, refusal
 
 LOGIN_AND_INVITE = BulkChoices(login=Choice.ENABLE, send_invitations=True, message="Welcome!")
 
@@ -396,10 +397,10 @@ def test_one_row_the_database_refuses_never_stops_the_rest(
     refused = emails_of(session, accounts[1])[0].address
     session.commit()
     with engine.begin() as connection:  # a real refusal by the database, for one address
-        connection.exec_driver_sql(
-            "CREATE TRIGGER refuse BEFORE INSERT ON invitation "
-            f"WHEN NEW.address = '{refused}' BEGIN SELECT RAISE(ABORT, 'refused'); END"
-        )
+        add_row_trigger(
+            connection, "refuse", "BEFORE INSERT", "invitation",
+            refusal(connection, "refused"), when=f"NEW.address = '{refused}'",
+        )  # fmt: skip
     _, report = _run(session, engine, settings, member, accounts, LOGIN_AND_INVITE)
     sent = _outbox_addresses(session)
     assert refused not in sent and len(sent) == 2
@@ -493,10 +494,10 @@ def test_a_bulk_update_never_rewrites_the_search_text(session, engine, settings,
     session.commit()
     with engine.begin() as connection:  # what a search index kept by triggers would see
         connection.exec_driver_sql("CREATE TABLE search_write (account_id INTEGER)")
-        connection.exec_driver_sql(
-            "CREATE TRIGGER count_search_write AFTER UPDATE OF search_text ON account "
-            "BEGIN INSERT INTO search_write VALUES (new.id); END"
-        )
+        add_row_trigger(
+            connection, "count_search_write", "AFTER UPDATE OF search_text", "account",
+            "INSERT INTO search_write VALUES (NEW.id);",
+        )  # fmt: skip
     _run(session, engine, settings, member, chosen, LOGIN_AND_INVITE)
     for account in chosen:
         refreshed = session.get(Account, account.id)
@@ -504,6 +505,7 @@ def test_a_bulk_update_never_rewrites_the_search_text(session, engine, settings,
     assert session.execute(text("SELECT count(*) FROM search_write")).scalar_one() == 0
 
 
+@pytest.mark.only_on("sqlite", reason="a page cache per connection; PostgreSQL's is shared")
 def test_the_job_gives_its_connection_back_with_the_usual_page_cache(
     session, engine, settings, member
 ):  # R13: a job's larger cache is its own, not every later request's

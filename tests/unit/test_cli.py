@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 from sqlmodel import Session, col
 
 from portal_ui import access, staff
@@ -22,21 +23,25 @@ from portal_ui.models import (
     Invitation,
     TeamMember,
 )
+from tests.databases import Databases
+from tests.postgres import free_port
 
 # What differs between two runs with the same seed on purpose: secrets and moments.
 NOT_DETERMINISTIC = {"token_hash", "password_hash"}
 
 
 @pytest.fixture
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """PORTAL_DATABASE_URL on a new SQLite file, nothing else configured, English messages."""
+def database(databases: Databases, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """PORTAL_DATABASE_URL on a new empty database (R39: SQLite, then PostgreSQL), the data
+    folder in the test's folder, nothing else configured, English messages."""
     for name in list(os.environ):
         if name.startswith("PORTAL_") or name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("LANG", "C.UTF-8")
     monkeypatch.setenv("PORTAL_SECRET", "test-secret")
-    url = f"sqlite:///{tmp_path / 'portal.db'}"
+    url = databases.url(schema=False)
     monkeypatch.setenv("PORTAL_DATABASE_URL", url)
+    monkeypatch.setenv("PORTAL_DATA_DIR", str(tmp_path / "data"))
     return url
 
 
@@ -179,7 +184,11 @@ def test_an_invalid_setting_is_one_line_naming_the_variable(database, capsys, mo
 
 
 def test_an_unreachable_database_is_one_line(database, capsys, monkeypatch, tmp_path):
-    monkeypatch.setenv("PORTAL_DATABASE_URL", f"sqlite:///{tmp_path / 'missing' / 'x.db'}")
+    unreachable = {
+        "sqlite": f"sqlite:///{tmp_path / 'missing' / 'x.db'}",
+        "postgresql": f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/portal",
+    }
+    monkeypatch.setenv("PORTAL_DATABASE_URL", unreachable[make_url(database).get_backend_name()])
     code, _, err = run(capsys, "seed", "--demo")
     assert_one_line_error(code, err, "database")
 
@@ -251,11 +260,11 @@ def snapshot(url: str) -> dict[str, list[tuple]]:
     return tables
 
 
-def test_seed_accounts_is_deterministic_for_a_seed(database, capsys, monkeypatch, tmp_path):
+def test_seed_accounts_is_deterministic_for_a_seed(database, databases, capsys, monkeypatch):
     code, out, err = run(capsys, "seed", "--accounts", "2000", "--seed", "7")
     assert (code, err) == (0, "")
     assert "2000 accounts" in out
-    other = f"sqlite:///{tmp_path / 'other.db'}"
+    other = databases.url(schema=False)
     monkeypatch.setenv("PORTAL_DATABASE_URL", other)
     assert run(capsys, "seed", "--accounts", "2000", "--seed", "7")[0] == 0
     first, second = snapshot(database), snapshot(other)

@@ -9,7 +9,6 @@ from email.utils import parseaddr, parsedate_to_datetime
 
 from portal_ui import access_rows, contacts
 from portal_ui.clock import utcnow
-from portal_ui.config import load_settings
 from portal_ui.mail import outbox, templates
 from portal_ui.models import Contact, OutboxMessage
 from tests.factories import actor_for, emails_of, make_account, make_member
@@ -105,12 +104,10 @@ def test_the_invitation_is_in_the_contact_language(session, settings):
 
 
 def test_a_firm_name_with_accents_and_quotes_stays_whole_in_the_sender_and_subject(
-    session, tmp_path
+    session, settings
 ):
     # R19: the firm is named correctly whatever its name holds.
-    settings = load_settings(
-        database_url=f"sqlite:///{tmp_path / 'p.db'}", firm_name='Société "Dupont", Associés'
-    )
+    settings = settings.model_copy(update={"firm_name": 'Société "Dupont", Associés'})
     email = templates.password_reset_email(
         firm_name=settings.firm_name, address="a@example.com", link="http://portal.test/r/1",
         expires_at=T0, language="fr",

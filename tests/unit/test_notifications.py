@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from portal_ui import access_rows, cli, contacts, invitations, notifications
 from portal_ui.config import load_settings
-from portal_ui.db import alembic_config, create_schema, make_engine
+from portal_ui.db import alembic_config, make_engine
 from portal_ui.errors import InvalidToken, TokenProblem
 from portal_ui.models import Invitation
 from tests.clients import activated_client, invite, messages_to, text_of, token_in
@@ -123,13 +123,13 @@ def test_an_unknown_category_is_refused(session, settings, member):  # R3
 
 
 @pytest.fixture
-def command_database(tmp_path, monkeypatch):
-    """A database the `portal-ui` commands open through PORTAL_DATABASE_URL."""
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("PORTAL_DATABASE_URL", url)
+def command_database(database_url, tmp_path, monkeypatch):
+    """A database the `portal-ui` commands open through PORTAL_DATABASE_URL (R39: SQLite,
+    then PostgreSQL)."""
+    monkeypatch.setenv("PORTAL_DATABASE_URL", database_url)
+    monkeypatch.setenv("PORTAL_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("PORTAL_BASE_URL", "http://portal.test")
-    engine = make_engine(url)
-    create_schema(engine)
+    engine = make_engine(database_url)  # the schema is there already
     command.stamp(alembic_config(engine), "head")
     yield engine
     engine.dispose()
