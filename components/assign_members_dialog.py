@@ -19,9 +19,11 @@ async def ask_assigned_members(
     title = _("Assigned team members")
     with titled_dialog(title) as dialog:
         ui.label(
-            _("They get an Inbox+ notification and an email when a client of this account "
-              "activates portal access.")
-        ).classes("text-sm text-gray-700")  # fmt: skip
+            _(
+                "They get an Inbox+ notification and an email when a client of this account "
+                "activates portal access."
+            )
+        ).classes("text-sm text-gray-700")
         with ui.element("fieldset").classes("border-0 p-0 m-0 flex flex-col gap-1"):
             with ui.element("legend").classes("sr-only"):
                 ui.label(title)

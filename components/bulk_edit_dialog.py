@@ -162,15 +162,27 @@ class BulkEditDialog:
             active, recent = found.already_active, found.recently_invited
             notes = []
             if active:
-                notes.append(counted(ngettext(
-                    "{n} address already active: no invitation needed.",
-                    "{n} addresses already active: no invitation needed.", active,
-                ), active))  # fmt: skip
+                notes.append(
+                    counted(
+                        ngettext(
+                            "{n} address already active: no invitation needed.",
+                            "{n} addresses already active: no invitation needed.",
+                            active,
+                        ),
+                        active,
+                    )
+                )
             if recent:
-                notes.append(counted(ngettext(
-                    "{n} address invited in the last 24 hours: not invited again.",
-                    "{n} addresses invited in the last 24 hours: not invited again.", recent,
-                ), recent))  # fmt: skip
+                notes.append(
+                    counted(
+                        ngettext(
+                            "{n} address invited in the last 24 hours: not invited again.",
+                            "{n} addresses invited in the last 24 hours: not invited again.",
+                            recent,
+                        ),
+                        recent,
+                    )
+                )
             for note in notes:
                 ui.label(note).classes("text-sm text-gray-700")
             if found.failures_total:

@@ -59,10 +59,14 @@ class ColumnMapping:
         mapping = self.mapping()
         fields = [field for field in ImportField if field in mapping]
         self.table.columns = [
-            {"name": field.value, "label": _(FIELD_LABELS[field]), "field": field.value,
-             "align": "left"}
+            {
+                "name": field.value,
+                "label": _(FIELD_LABELS[field]),
+                "field": field.value,
+                "align": "left",
+            }
             for field in fields
-        ]  # fmt: skip
+        ]
         self.table.rows = [
             {field.value: cells.get(field, "") for field in fields}
             for cells in sample(self.file, mapping, SAMPLE_ROWS)

@@ -35,12 +35,24 @@ def show_counts(counts: ImportCounts, *, sending: bool, done: bool = False) -> N
     """The figures of a preview (or, `done`, of a report): accounts, contacts and addresses
     created and updated, access rows that change, invitations, and the failing rows."""
     with ui.row().classes("gap-8 flex-wrap"):
-        _figure(counts.accounts_created, _("new accounts"), "accounts",
-                _updated(counts.accounts_updated))  # fmt: skip
-        _figure(counts.contacts_created, _("new contacts"), "contacts",
-                _updated(counts.contacts_updated))  # fmt: skip
-        _figure(counts.addresses_created, _("new addresses"), "addresses",
-                _updated(counts.addresses_updated))  # fmt: skip
+        _figure(
+            counts.accounts_created,
+            _("new accounts"),
+            "accounts",
+            _updated(counts.accounts_updated),
+        )
+        _figure(
+            counts.contacts_created,
+            _("new contacts"),
+            "contacts",
+            _updated(counts.contacts_updated),
+        )
+        _figure(
+            counts.addresses_created,
+            _("new addresses"),
+            "addresses",
+            _updated(counts.addresses_updated),
+        )
         _figure(
             counts.rows_changed,
             _("access rows changed") if done else _("access rows change"),
@@ -55,17 +67,27 @@ def show_counts(counts: ImportCounts, *, sending: bool, done: bool = False) -> N
         _figure(counts.invitations, caption, "invitations")
     notes = []
     if counts.already_active:
-        notes.append(counted(ngettext(
-            "{n} address already active: it gets the account without an invitation.",
-            "{n} addresses already active: they get the account without an invitation.",
-            counts.already_active,
-        ), counts.already_active))  # fmt: skip
+        notes.append(
+            counted(
+                ngettext(
+                    "{n} address already active: it gets the account without an invitation.",
+                    "{n} addresses already active: they get the account without an invitation.",
+                    counts.already_active,
+                ),
+                counts.already_active,
+            )
+        )
     if counts.recently_invited:
-        notes.append(counted(ngettext(
-            "{n} address invited in the last 24 hours: not invited again.",
-            "{n} addresses invited in the last 24 hours: not invited again.",
-            counts.recently_invited,
-        ), counts.recently_invited))  # fmt: skip
+        notes.append(
+            counted(
+                ngettext(
+                    "{n} address invited in the last 24 hours: not invited again.",
+                    "{n} addresses invited in the last 24 hours: not invited again.",
+                    counts.recently_invited,
+                ),
+                counts.recently_invited,
+            )
+        )
     if not done and not counts.changes:
         notes.append(_("This file changes nothing: everything in it is already there."))
     for note in notes:

@@ -48,23 +48,63 @@ def _columns() -> list[dict[str, Any]]:
     on_off = {"on_label": _("On"), "off_label": _("Off")}
     labels = {column.key: _(column.label) for column in COLUMNS}
     return [
-        {"name": "name", "label": _("Name"), "field": "name", "sortable": True,
-         "align": "left", "required": True, "test_label": _("Test client"),
-         **selection_labels()},
-        {"name": "status", "label": labels["status"], "field": "status_label",
-         "sortable": True, "align": "left"},
-        {"name": "login", "label": labels["login"], "field": "login", "sortable": True,
-         **center, **on_off},
-        {"name": "notify", "label": labels["notify"], "field": "notify", "sortable": True,
-         **center, **on_off},
-        {"name": "email_sync", "label": labels["email_sync"], "field": "email_sync",
-         "sortable": True, **center, **on_off},
-        {"name": "contacts", "label": labels["contacts"], "field": "contacts",
-         "sortable": True, **center},
-        {"name": "last_login", "label": labels["last_login"], "field": "last_login",
-         "sortable": True, "align": "left"},
+        {
+            "name": "name",
+            "label": _("Name"),
+            "field": "name",
+            "sortable": True,
+            "align": "left",
+            "required": True,
+            "test_label": _("Test client"),
+            **selection_labels(),
+        },
+        {
+            "name": "status",
+            "label": labels["status"],
+            "field": "status_label",
+            "sortable": True,
+            "align": "left",
+        },
+        {
+            "name": "login",
+            "label": labels["login"],
+            "field": "login",
+            "sortable": True,
+            **center,
+            **on_off,
+        },
+        {
+            "name": "notify",
+            "label": labels["notify"],
+            "field": "notify",
+            "sortable": True,
+            **center,
+            **on_off,
+        },
+        {
+            "name": "email_sync",
+            "label": labels["email_sync"],
+            "field": "email_sync",
+            "sortable": True,
+            **center,
+            **on_off,
+        },
+        {
+            "name": "contacts",
+            "label": labels["contacts"],
+            "field": "contacts",
+            "sortable": True,
+            **center,
+        },
+        {
+            "name": "last_login",
+            "label": labels["last_login"],
+            "field": "last_login",
+            "sortable": True,
+            "align": "left",
+        },
         {"name": "assigned", "label": labels["assigned"], "field": "assigned", "align": "left"},
-    ]  # fmt: skip
+    ]
 
 
 _NAME_CELL = """
@@ -206,11 +246,14 @@ class AccountsList(ServerTableList):
                 ui.label(_("Show columns")).classes("text-sm font-semibold text-gray-900")
                 self.column_boxes = {
                     column.key: ui.checkbox(
-                        _(column.label), value=column.key not in hidden,
+                        _(column.label),
+                        value=column.key not in hidden,
                         on_change=self.columns_changed,
-                    ).props("dense").mark(f"column-{column.key}")
+                    )
+                    .props("dense")
+                    .mark(f"column-{column.key}")
                     for column in COLUMNS
-                }  # fmt: skip
+                }
 
     def _more_actions(self) -> None:
         button = ui.button(_("More actions")).props(

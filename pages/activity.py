@@ -78,9 +78,13 @@ class ActivityPage:
 
     def _filter(self, label: str, options: dict, value: Any, marker: str) -> ui.select:
         select = ui.select(
-            options, label=label, value=value, with_input=True, clearable=True,
+            options,
+            label=label,
+            value=value,
+            with_input=True,
+            clearable=True,
             on_change=self._filters_changed,
-        )  # fmt: skip
+        )
         return select.props("outlined dense").classes("w-72").mark(f"filter-{marker}")
 
     async def _search_accounts(self, event: events.GenericEventArguments) -> None:
@@ -122,13 +126,19 @@ class ActivityPage:
         page = page or pagination["page"]
         per_page = int(per_page or pagination["rowsPerPage"] or ROWS_PER_PAGE)
         result = await runtime.call(
-            activity_view.feed_page, account_id=self.account_id, actor=self.actor,
-            offset=(page - 1) * per_page, limit=per_page,
-        )  # fmt: skip
+            activity_view.feed_page,
+            account_id=self.account_id,
+            actor=self.actor,
+            offset=(page - 1) * per_page,
+            limit=per_page,
+        )
         self.table.rows = [_row(row) for row in result.rows]
         self.table.pagination = {
-            **pagination, "page": page, "rowsPerPage": per_page, "rowsNumber": result.total
-        }  # fmt: skip
+            **pagination,
+            "page": page,
+            "rowsPerPage": per_page,
+            "rowsNumber": result.total,
+        }
 
     def wants(self, change: Change) -> bool:
         if change.topic != "activity":

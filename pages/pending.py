@@ -79,16 +79,27 @@ _DELIVERY_CELL = """
 
 def _columns() -> list[dict[str, Any]]:
     return [
-        {"name": "address", "label": _("Email"), "field": "address", "align": "left",
-         "required": True, "invalid_label": _("Invalid address"), **selection_labels()},
+        {
+            "name": "address",
+            "label": _("Email"),
+            "field": "address",
+            "align": "left",
+            "required": True,
+            "invalid_label": _("Invalid address"),
+            **selection_labels(),
+        },
         {"name": "accounts", "label": _("Account(s)"), "field": "accounts", "align": "left"},
-        {"name": "invite_sent", "label": _("Invite sent"), "field": "invite_sent",
-         "align": "left", "sortable": True, "expired_label": _("Expired")},
-        {"name": "invited_by", "label": _("Invited by"), "field": "invited_by",
-         "align": "left"},
-        {"name": "delivery", "label": _("Delivery"), "field": "delivery_label",
-         "align": "left"},
-    ]  # fmt: skip
+        {
+            "name": "invite_sent",
+            "label": _("Invite sent"),
+            "field": "invite_sent",
+            "align": "left",
+            "sortable": True,
+            "expired_label": _("Expired"),
+        },
+        {"name": "invited_by", "label": _("Invited by"), "field": "invited_by", "align": "left"},
+        {"name": "delivery", "label": _("Delivery"), "field": "delivery_label", "align": "left"},
+    ]
 
 
 def _delivery(row: PendingRow) -> tuple[str, str]:
@@ -301,9 +312,7 @@ class PendingList(ServerTableList):
         problems = bool(result.skipped)
         self.result_text.set_text(text)
         self.result_icon.name = "warning" if problems else "check_circle"
-        self.result_icon.classes(
-            replace="text-amber-700" if problems else "text-green-700"
-        )  # fmt: skip
+        self.result_icon.classes(replace="text-amber-700" if problems else "text-green-700")
         self.result_details.clear()
         with self.result_details:
             for skipped in result.skipped[:SHOWN_SKIPPED]:

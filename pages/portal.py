@@ -118,18 +118,21 @@ async def forgot_page(request: Request) -> None:
         with form:
             # The same answer whatever the address: nobody learns who has an account.
             ui.label(
-                _("If {address} has access to the client portal, an email with a link to "
-                  "choose a new password is on its way. The link works once, within one hour.")
-                .format(address=address)
-            ).props("role=status").classes("text-green-900")  # fmt: skip
+                _(
+                    "If {address} has access to the client portal, an email with a link to "
+                    "choose a new password is on its way. The link works once, within one hour."
+                ).format(address=address)
+            ).props("role=status").classes("text-green-900")
 
     with public_card(settings.firm_name):
         heading(_("Reset your password"))
         with ui.column().classes("w-full gap-4 p-0") as form:
             ui.label(
-                _("Enter the email address you sign in with. We will email you a link to "
-                  "choose a new password.")
-            ).classes("text-gray-700")  # fmt: skip
+                _(
+                    "Enter the email address you sign in with. We will email you a link to "
+                    "choose a new password."
+                )
+            ).classes("text-gray-700")
             email = ui.input(_("Email")).props(
                 f"type=email autocomplete=username outlined maxlength={MAX_ADDRESS}"
             )
@@ -327,9 +330,13 @@ def _invite_form(
             return
         try:
             await runtime.call(
-                portal.invite_person, settings, home.portal_user_id, account_id,
-                name_value, address,
-            )  # fmt: skip
+                portal.invite_person,
+                settings,
+                home.portal_user_id,
+                account_id,
+                name_value,
+                address,
+            )
         except NotFound:
             ui.navigate.to(f"/portal?account={account_id}")
             return
@@ -349,9 +356,11 @@ def _invite_form(
 
     heading(_("Invite someone"), level=2)
     ui.label(
-        _("Give another person access to {account}. They will receive an email with a link to "
-          "choose a password.").format(account=account_name)
-    ).classes("text-gray-700")  # fmt: skip
+        _(
+            "Give another person access to {account}. They will receive an email with a link to "
+            "choose a password."
+        ).format(account=account_name)
+    ).classes("text-gray-700")
     with ui.row().classes("w-full gap-4 items-start"):
         name = name_input(_("Name")).props("outlined autocomplete=off").classes("flex-1 min-w-48")
         email = address_input(_("Email")).props("outlined autocomplete=off")

@@ -186,9 +186,15 @@ class ProfilePage:
         refused = send and bool(view.invalid_reason)
         try:
             await runtime.call(
-                access_rows.set_login, runtime.settings(), self.account_id, view.email_id, on,
-                self.actor, send_invitation=send and not refused, message=message,
-            )  # fmt: skip
+                access_rows.set_login,
+                runtime.settings(),
+                self.account_id,
+                view.email_id,
+                on,
+                self.actor,
+                send_invitation=send and not refused,
+                message=message,
+            )
         except (DomainError, ValueError) as error:
             _notify_error(error)
             return
@@ -255,9 +261,12 @@ class ProfilePage:
         async def save(preferences: dict[str, bool]) -> bool:
             try:
                 await runtime.call(
-                    access_rows.set_preferences, self.account_id, view.email_id, preferences,
+                    access_rows.set_preferences,
+                    self.account_id,
+                    view.email_id,
+                    preferences,
                     self.actor,
-                )  # fmt: skip
+                )
             except (DomainError, ValueError) as error:
                 _notify_error(error)
                 return False
@@ -275,9 +284,13 @@ class ProfilePage:
         async def submit(value: str) -> str | None:
             try:
                 await runtime.call(
-                    contacts.change_address, runtime.settings(), view.email_id, value,
-                    self.actor, refuse_invalid=True,
-                )  # fmt: skip
+                    contacts.change_address,
+                    runtime.settings(),
+                    view.email_id,
+                    value,
+                    self.actor,
+                    refuse_invalid=True,
+                )
             except (DomainError, ValueError) as error:
                 return _message(error)
             return None
@@ -289,9 +302,13 @@ class ProfilePage:
         )
         title = _("Change address")
         changed = ask_text(
-            title, _("New email address"), submit, value=view.address, detail=detail,
+            title,
+            _("New email address"),
+            submit,
+            value=view.address,
+            detail=detail,
             make_field=address_input,
-        )  # fmt: skip
+        )
         if await modal(changed):
             ui.notify(_("Address changed"), type="positive")
         await self.refresh()
@@ -302,9 +319,12 @@ class ProfilePage:
         async def submit(value: str) -> str | None:
             try:
                 await runtime.call(
-                    contacts.add_address, runtime.settings(), contact.id, value,
+                    contacts.add_address,
+                    runtime.settings(),
+                    contact.id,
+                    value,
                     refuse_invalid=True,
-                )  # fmt: skip
+                )
             except (DomainError, ValueError) as error:
                 return _message(error)
             return None
@@ -351,9 +371,14 @@ class ProfilePage:
         async def submit(form: NewContact) -> FieldErrors | None:
             try:
                 await runtime.call(
-                    profile.create_linked_contact, runtime.settings(), self.account_id,
-                    form.name, form.addresses, form.phones, form.language,
-                )  # fmt: skip
+                    profile.create_linked_contact,
+                    runtime.settings(),
+                    self.account_id,
+                    form.name,
+                    form.addresses,
+                    form.phones,
+                    form.language,
+                )
             except FieldRejected as error:
                 return {error.field: error.describe(_)}
             except (DomainError, ValueError) as error:

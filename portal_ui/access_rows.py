@@ -51,9 +51,14 @@ def set_login(
     address = _address(session, email_id)
     kind = activity.LOGIN_ON if on else activity.LOGIN_OFF
     activity.record(
-        session, kind, actor, account_id=account_id, email_id=email_id, address=address,
+        session,
+        kind,
+        actor,
+        account_id=account_id,
+        email_id=email_id,
+        address=address,
         now=moment,
-    )  # fmt: skip
+    )
     session.flush()
     issued = None
     if on and send_invitation and not access.is_activated(session, email_id):
@@ -91,9 +96,16 @@ def set_switch(
     row.updated_at = moment
     session.add(row)
     activity.record(
-        session, activity.SWITCH_CHANGED, actor, account_id=account_id, email_id=email_id,
-        address=_address(session, email_id), now=moment, switch=switch, on=on,
-    )  # fmt: skip
+        session,
+        activity.SWITCH_CHANGED,
+        actor,
+        account_id=account_id,
+        email_id=email_id,
+        address=_address(session, email_id),
+        now=moment,
+        switch=switch,
+        on=on,
+    )
     session.flush()
     access.refresh_access(session, [account_id], access.SWITCH_ROLLUPS[switch])
     return row
@@ -118,10 +130,15 @@ def set_preferences(
     row.updated_at = moment
     session.add(row)
     activity.record(
-        session, activity.PREFERENCES_CHANGED, actor, account_id=account_id,
-        email_id=email_id, address=_address(session, email_id), now=moment,
+        session,
+        activity.PREFERENCES_CHANGED,
+        actor,
+        account_id=account_id,
+        email_id=email_id,
+        address=_address(session, email_id),
+        now=moment,
         preferences=row.preferences(),
-    )  # fmt: skip
+    )
     session.flush()
     return row
 

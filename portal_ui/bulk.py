@@ -562,9 +562,13 @@ def _send_invitations(session: Session, account_ids: list[int], work: _Work) -> 
 def _send_all(session: Session, email_ids: list[int], work: _Work) -> dict[int, str]:
     """All the chunk's invitations with set-based queries; why some were refused."""
     batch = invitations.send_invitations(
-        session, work.settings, email_ids, work.actor, message=work.choices.message,
+        session,
+        work.settings,
+        email_ids,
+        work.actor,
+        message=work.choices.message,
         now=work.moment,
-    )  # fmt: skip
+    )
     return {email_id: problem.message for email_id, problem in batch.refused.items()}
 
 

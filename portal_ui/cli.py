@@ -185,9 +185,12 @@ def _add_notify(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--account", required=True, type=int, metavar="ID", help=_("account id"))
     parser.add_argument(
-        "--category", required=True, choices=NOTIFICATION_CATEGORIES, metavar="NAME",
+        "--category",
+        required=True,
+        choices=NOTIFICATION_CATEGORIES,
+        metavar="NAME",
         help=_("one of: {names}").format(names=", ".join(NOTIFICATION_CATEGORIES)),
-    )  # fmt: skip
+    )
     parser.add_argument("--subject", required=True, metavar="S", help=_("the email's subject"))
     parser.add_argument(
         "--body-file", required=True, metavar="F", help=_("a text file with the body ('-': stdin)")
@@ -207,17 +210,23 @@ def _add_import(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("file", metavar="FILE", help=_("the CSV file"))
     parser.add_argument(
-        "--as", dest="member", required=True, metavar="E",
+        "--as",
+        dest="member",
+        required=True,
+        metavar="E",
         help=_("the email address of the team member the import is made for"),
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--send-invitations", action="store_true",
+        "--send-invitations",
+        action="store_true",
         help=_("invite the addresses the file gives Login, as a bulk update does"),
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--message", default="", metavar="TEXT",
+        "--message",
+        default="",
+        metavar="TEXT",
         help=_("the personalized message of the invitations"),
-    )  # fmt: skip
+    )
     parser.add_argument(
         "--dry-run", action="store_true", help=_("print the preview only; change nothing")
     )
@@ -394,9 +403,11 @@ def _seed_demo(settings: Settings, if_empty: bool) -> int:
     print(_("Demo firm created with {count} accounts.").format(count=summary.accounts))
     _print_sign_in(settings, summary.staff, summary.clients)
     if settings.embedded_smtp:
-        print(_("The invitations sent are at {url} once the server runs.").format(
-            url=f"{settings.public_base_url}/dev/mailbox"
-        ))  # fmt: skip
+        print(
+            _("The invitations sent are at {url} once the server runs.").format(
+                url=f"{settings.public_base_url}/dev/mailbox"
+            )
+        )
     return 0
 
 
@@ -412,11 +423,16 @@ def _seed_accounts(settings: Settings, count: int, seed_value: int) -> int:
             "{rows} access rows, {users} activated clients and {invitations} invitations "
             "in {seconds:.1f} s (seed {seed})."
         ).format(
-            accounts=summary.accounts, contacts=summary.contacts, addresses=summary.addresses,
-            rows=summary.access_rows, users=summary.portal_users,
-            invitations=summary.invitations, seconds=seconds, seed=seed_value,
+            accounts=summary.accounts,
+            contacts=summary.contacts,
+            addresses=summary.addresses,
+            rows=summary.access_rows,
+            users=summary.portal_users,
+            invitations=summary.invitations,
+            seconds=seconds,
+            seed=seed_value,
         )
-    )  # fmt: skip
+    )
     if summary.staff_created:
         _print_sign_in(settings, summary.staff_created, ())
     print(

@@ -255,9 +255,14 @@ def change_address(
     problem = None if refuse_invalid else address_problem(address, settings.check_dns)
     had_invitation = invitations.outstanding(session, email_id) is not None
     activity.record(
-        session, activity.ADDRESS_CHANGED, actor, email_id=email_id, address=old.address,
-        now=moment, new_address=address,
-    )  # fmt: skip
+        session,
+        activity.ADDRESS_CHANGED,
+        actor,
+        email_id=email_id,
+        address=old.address,
+        now=moment,
+        new_address=address,
+    )
     if not access.is_activated(session, email_id):
         return _change_in_place(session, settings, old, address, problem, had_invitation, actor)
     new = ContactEmail(

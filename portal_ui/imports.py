@@ -136,9 +136,13 @@ class ImportCounts:
     def changes(self) -> int:
         """How many things the import changes (0: importing it again changes nothing)."""
         return (
-            self.accounts_created + self.accounts_updated + self.contacts_created
-            + self.contacts_updated + self.addresses_created + self.rows_changed
-        )  # fmt: skip
+            self.accounts_created
+            + self.accounts_updated
+            + self.contacts_created
+            + self.contacts_updated
+            + self.addresses_created
+            + self.rows_changed
+        )
 
     def to_report(self) -> dict[str, Any]:
         """The job's report (R13): these figures, `invitations` named `invitations_sent`."""
@@ -243,9 +247,14 @@ def _finish(
     with session_scope(engine) as session:
         summary = {key: value for key, value in report.items() if key != "failures"}
         activity.record(
-            session, activity.IMPORT, claimed.actor, now=now, job_id=claimed.id,
-            failed=state == JobState.FAILED, **summary,
-        )  # fmt: skip
+            session,
+            activity.IMPORT,
+            claimed.actor,
+            now=now,
+            job_id=claimed.id,
+            failed=state == JobState.FAILED,
+            **summary,
+        )
     return jobs.finish(
         engine, claimed, report, state, notification="import_report", link=REPORT_LINK, now=now
     )
@@ -588,7 +597,7 @@ class _Chunk:
         query = (
             select(
                 ContactEmail.id, ContactEmail.address, Contact.id, Contact.name, Contact.language
-            )  # fmt: skip
+            )
             .join(Contact, Contact.id == ContactEmail.contact_id)
             .where(col(ContactEmail.address).in_(addresses))
         )
@@ -679,13 +688,20 @@ class _Chunk:
             return
         rows = [
             {
-                "name": a.name, "external_id": a.external_id, "is_test_client": a.is_test_client,
-                "created_at": self.moment, "status": AccountStatus.NOT_ACTIVATED.value,
-                "has_login": False, "has_notify": False, "has_email_sync": False,
-                "contact_count": 0, "last_login_at": None, "search_text": a.name.lower(),
+                "name": a.name,
+                "external_id": a.external_id,
+                "is_test_client": a.is_test_client,
+                "created_at": self.moment,
+                "status": AccountStatus.NOT_ACTIVATED.value,
+                "has_login": False,
+                "has_notify": False,
+                "has_email_sync": False,
+                "contact_count": 0,
+                "last_login_at": None,
+                "search_text": a.name.lower(),
             }
             for a in new
-        ]  # fmt: skip
+        ]
         for account, new_id in zip(new, self._insert_returning(_ACCOUNT, rows), strict=True):
             account.id = new_id
             self.changed_accounts.setdefault(new_id, 0)
@@ -702,9 +718,11 @@ class _Chunk:
         ]
         insert_rows(self.session, _ASSIGNMENT, assignments)
         self.changed_accounts.update(
-            {account.id: self.changed_accounts.get(account.id, 0)
-             for account, _ in self.new_assignments}
-        )  # fmt: skip
+            {
+                account.id: self.changed_accounts.get(account.id, 0)
+                for account, _ in self.new_assignments
+            }
+        )
 
     # -- contacts and addresses (R1)
 
@@ -743,10 +761,15 @@ class _Chunk:
             ):
                 contact.id = new_id
             rows = [
-                {"contact_id": e.contact.id, "address": e.address, "invalid_reason": None,
-                 "replaces_email_id": None, "created_at": self.moment}
+                {
+                    "contact_id": e.contact.id,
+                    "address": e.address,
+                    "invalid_reason": None,
+                    "replaces_email_id": None,
+                    "created_at": self.moment,
+                }
                 for e in new_emails
-            ]  # fmt: skip
+            ]
             for email, new_id in zip(new_emails, self._insert_returning(_EMAIL, rows), strict=True):
                 email.id = new_id
         for contact in contacts:
@@ -833,8 +856,15 @@ class _Chunk:
             values = dict(zip(SWITCHES, pair.switches, strict=True))
             if pair.id is None:
                 every = dict.fromkeys(NOTIFICATION_CATEGORIES, categories_on)
-                inserted.append({"account_id": account_id, "email_id": email_id, **every,
-                                 **values, "updated_at": moment})  # fmt: skip
+                inserted.append(
+                    {
+                        "account_id": account_id,
+                        "email_id": email_id,
+                        **every,
+                        **values,
+                        "updated_at": moment,
+                    }
+                )
                 continue
             if categories_on:
                 values.update(dict.fromkeys(NOTIFICATION_CATEGORIES, True))
@@ -946,13 +976,18 @@ class _Chunk:
         actor = self.write.actor  # type: ignore[union-attr]
         history = [
             {
-                "at": self.moment, "kind": activity.IMPORT, "actor_member_id": actor.member_id,
-                "actor_portal_user_id": actor.portal_user_id, "actor_name": actor.name,
-                "account_id": account_id, "email_id": None, "address": "",
+                "at": self.moment,
+                "kind": activity.IMPORT,
+                "actor_member_id": actor.member_id,
+                "actor_portal_user_id": actor.portal_user_id,
+                "actor_name": actor.name,
+                "account_id": account_id,
+                "email_id": None,
+                "address": "",
                 "detail": {"rows_changed": changed, "invitations_sent": sent.get(account_id, 0)},
             }
             for account_id, changed in sorted(self.changed_accounts.items())
-        ]  # fmt: skip
+        ]
         if history:
             insert_rows(session, _ACTIVITY_EVENT, history)
             events.record(session, "activity", account_ids=[r["account_id"] for r in history])

@@ -130,9 +130,15 @@ def send_invitation(
     which keeps who invited the address (R20)."""
     moment = now or utcnow()
     batch = send_invitations(
-        session, settings, [email_id], actor, message=message, now=moment,
-        requested_by_client=requested_by_client, carrier=carrier,
-    )  # fmt: skip
+        session,
+        settings,
+        [email_id],
+        actor,
+        message=message,
+        now=moment,
+        requested_by_client=requested_by_client,
+        carrier=carrier,
+    )
     if email_id in batch.refused:
         raise batch.refused[email_id]
     invitation_id, link = batch.sent[email_id]
@@ -206,9 +212,11 @@ def send_invitations(
     message = inputs.clean_message(message)  # R38, before anything is sent
     # Every email shares the firm, the message, the expiry and the inviter: rendered once.
     renderer = templates.InvitationBatch(
-        firm_name=settings.firm_name, message=message, expires_at=expiry(settings, moment),
+        firm_name=settings.firm_name,
+        message=message,
+        expires_at=expiry(settings, moment),
         invited_by="" if requested_by_client else actor.name,
-    )  # fmt: skip
+    )
     sending = _Sending(settings, actor, message, moment, requested_by_client, carrier, renderer)
     sent: dict[int, tuple[int, str]] = {}
     refused: dict[int, DomainError] = {}
@@ -253,10 +261,12 @@ def _send_batch(session: Session, ids: list[int], sending: _Sending) -> SentBatc
             sending.carrier(link, expires_at)
             if sending.carrier
             else sending.renderer.email(
-                address=email.address, account_names=account_names, link=link,
+                address=email.address,
+                account_names=account_names,
+                link=link,
                 language=email.language,
             )
-        )  # fmt: skip
+        )
         mails.append((email.address, mail, email_id))
         inviter = actor
         old = previous.get(email_id)
@@ -397,9 +407,14 @@ def cancel_invitation(
         raise NoOutstandingInvitation()
     _close(invitation, InvitationState.CANCELLED, moment)
     activity.record(
-        session, activity.INVITATION_CANCELLED, actor, email_id=email_id,
-        address=invitation.address, now=moment, invitation_id=invitation.id,
-    )  # fmt: skip
+        session,
+        activity.INVITATION_CANCELLED,
+        actor,
+        email_id=email_id,
+        address=invitation.address,
+        now=moment,
+        invitation_id=invitation.id,
+    )
     if refresh:
         _changed(session, email_id)
     return invitation
@@ -454,9 +469,15 @@ def activate(
     account_ids = access.accounts_of_emails(session, [email.id or 0])
     for account_id in sorted(_login_account_ids(session, email.id or 0)):
         activity.record(
-            session, activity.INVITATION_ACCEPTED, client, account_id=account_id,
-            email_id=email.id, address=email.address, now=moment, invitation_id=invitation.id,
-        )  # fmt: skip
+            session,
+            activity.INVITATION_ACCEPTED,
+            client,
+            account_id=account_id,
+            email_id=email.id,
+            address=email.address,
+            now=moment,
+            invitation_id=invitation.id,
+        )
     if email.replaces_email_id:
         account_ids |= _retire_replaced_address(session, email, client, moment)
     _notify_signup(session, settings, email.address, signups, moment)
@@ -485,9 +506,14 @@ def request_new_link(
         raise TooManyRequests()
     email = _email(session, invitation.email_id)
     return send_invitation(
-        session, settings, invitation.email_id, Actor(name=email.address),
-        message=invitation.message, requested_by_client=True, now=moment,
-    )  # fmt: skip
+        session,
+        settings,
+        invitation.email_id,
+        Actor(name=email.address),
+        message=invitation.message,
+        requested_by_client=True,
+        now=moment,
+    )
 
 
 def _usable_invitation(session: Session, token: str, now: datetime) -> Invitation:
@@ -558,9 +584,15 @@ def _retire_replaced_address(
         update(AccessRow).where(AccessRow.email_id == old.id).values(login=False, updated_at=moment)
     )
     activity.record(
-        session, activity.ADDRESS_CHANGED, client, email_id=old.id, address=old.address,
-        now=moment, new_address=email.address, completed=True,
-    )  # fmt: skip
+        session,
+        activity.ADDRESS_CHANGED,
+        client,
+        email_id=old.id,
+        address=old.address,
+        now=moment,
+        new_address=email.address,
+        completed=True,
+    )
     return access.accounts_of_emails(session, [old.id or 0])
 
 
@@ -616,9 +648,14 @@ def _notify_signup(
     """R18: every team member assigned to one of the accounts gets Inbox+ and an email."""
     for notice in notices:
         activity.notify_member(
-            session, notice.member_id, "client_signup", link=notice.link, now=moment,
-            address=address, account_name=notice.account_name,
-        )  # fmt: skip
+            session,
+            notice.member_id,
+            "client_signup",
+            link=notice.link,
+            now=moment,
+            address=address,
+            account_name=notice.account_name,
+        )
         if notice.email is not None:
             to, body = notice.email
             outbox.enqueue(session, settings, to=to, email=body, kind="signup", now=moment)

@@ -180,9 +180,15 @@ def finish(
             stored.done = stored.total
         session.add(stored)
         activity.notify_member(
-            session, job.member_id, notification, link=link, now=moment, job_id=job.id,
-            failed=state == JobState.FAILED, **report,
-        )  # fmt: skip
+            session,
+            job.member_id,
+            notification,
+            link=link,
+            now=moment,
+            job_id=job.id,
+            failed=state == JobState.FAILED,
+            **report,
+        )
         events.record(session, "job", member_ids=[job.member_id], job_id=job.id)
     return report
 

@@ -59,9 +59,14 @@ def notify_account(
             banners.append(email.address)
         else:
             outbox.enqueue(
-                session, settings, to=email.address, email=compose(), kind="notification",
-                email_id=email.id, now=moment,
-            )  # fmt: skip
+                session,
+                settings,
+                to=email.address,
+                email=compose(),
+                kind="notification",
+                email_id=email.id,
+                now=moment,
+            )
         sent.append(email.address)
     return NotificationReport(tuple(sent), tuple(banners), tuple(skipped))
 

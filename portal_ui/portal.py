@@ -165,9 +165,14 @@ def request_password_reset(
         language=invitations.contact_language(session, settings, email),
     )
     outbox.enqueue(
-        session, settings, to=email.address, email=body, kind="password_reset",
-        email_id=email.id, now=moment,
-    )  # fmt: skip
+        session,
+        settings,
+        to=email.address,
+        email=body,
+        kind="password_reset",
+        email_id=email.id,
+        now=moment,
+    )
     session.flush()
 
 
@@ -232,9 +237,15 @@ def invite_person(
     issued: IssuedInvitation | None = None
     if not row.login:
         issued = access_rows.set_login(
-            session, settings, account_id, email.id or 0, True, actor,
-            send_invitation=True, now=moment,
-        )  # fmt: skip
+            session,
+            settings,
+            account_id,
+            email.id or 0,
+            True,
+            actor,
+            send_invitation=True,
+            now=moment,
+        )
     else:
         # Login was already on but not activated: a fresh invitation from this client (R14).
         with contextlib.suppress(AlreadyActive):
@@ -265,9 +276,14 @@ def _tell_access_granted(
         language=invitations.contact_language(session, settings, email),
     )
     outbox.enqueue(
-        session, settings, to=email.address, email=body, kind="access_granted",
-        email_id=email.id, now=now,
-    )  # fmt: skip
+        session,
+        settings,
+        to=email.address,
+        email=body,
+        kind="access_granted",
+        email_id=email.id,
+        now=now,
+    )
 
 
 def client_actor(session: Session, portal_user_id: int) -> Actor:

@@ -117,35 +117,49 @@ DEMO_CONTACTS: tuple[DemoContact, ...] = (
     DemoContact("Piotr Kowalski", ("piotr.kowalski@example.com",), ("+1 (555) 015-3307",)),
     DemoContact("Anna Kowalska", ("anna.kowalska@example.com",)),
     DemoContact("Test Client", ("test.client@example.com",)),
-)  # fmt: skip
+)
 
 DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount(
-        "Hartley & Sons Plumbing", ("Tom Hartley", "Sarah Hartley"), (ANNA,),
+        "Hartley & Sons Plumbing",
+        ("Tom Hartley", "Sarah Hartley"),
+        (ANNA,),
         login=("tom.hartley@example.com", "sarah.hartley@example.com"),
         notify=("tom.hartley@example.com",),
     ),
     DemoAccount(
-        "Tom Hartley", ("Tom Hartley",), (ANNA,),
-        login=("tom.hartley@example.com",), notify=("tom.hartley@example.com",),
+        "Tom Hartley",
+        ("Tom Hartley",),
+        (ANNA,),
+        login=("tom.hartley@example.com",),
+        notify=("tom.hartley@example.com",),
     ),
     DemoAccount(
-        "Greenleaf Dental Group", ("Priya Shah", "Daniel Kim"), (BEN, CHLOE),
+        "Greenleaf Dental Group",
+        ("Priya Shah", "Daniel Kim"),
+        (BEN, CHLOE),
         login=("priya.shah@example.com",),
     ),
     DemoAccount("Priya Shah", ("Priya Shah",), (BEN,), login=("priya.shah@example.com",)),
     DemoAccount("Nguyen Family Trust", ("Linh Nguyen", "Minh Nguyen"), (CHLOE,)),
     DemoAccount(
-        "Blue Ridge Coffee Roasters", ("María López", "James Carter"), (BEN,),
+        "Blue Ridge Coffee Roasters",
+        ("María López", "James Carter"),
+        (BEN,),
         login=("maria.lopez@example",),
     ),
     DemoAccount(
-        "Oakwood Property Management", ("Robert Fischer",), (ANNA,),
+        "Oakwood Property Management",
+        ("Robert Fischer",),
+        (ANNA,),
         login=("robert.fischer@example.com",),
     ),
     DemoAccount(
-        "Elena Rossi", ("Elena Rossi",), (CHLOE,),
-        login=("elena.rossi@example.org",), notify=("elena.rossi@example.org",),
+        "Elena Rossi",
+        ("Elena Rossi",),
+        (CHLOE,),
+        login=("elena.rossi@example.org",),
+        notify=("elena.rossi@example.org",),
     ),
     DemoAccount(
         "Sunrise Yoga Studio", ("Aisha Bello",), (ANNA, BEN), login=("aisha.bello@example.com",)
@@ -155,14 +169,20 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     ),
     DemoAccount("Méndez Consulting", ("Carlos Méndez",), (BEN,)),
     DemoAccount(
-        "Kowalski Auto Repair", ("Piotr Kowalski", "Anna Kowalska"), (ANNA,),
+        "Kowalski Auto Repair",
+        ("Piotr Kowalski", "Anna Kowalska"),
+        (ANNA,),
         login=("piotr.kowalski@example.com",),
     ),
     DemoAccount(
-        "Test Client", ("Test Client",), (ANNA,), is_test_client=True,
-        login=("test.client@example.com",), notify=("test.client@example.com",),
+        "Test Client",
+        ("Test Client",),
+        (ANNA,),
+        is_test_client=True,
+        login=("test.client@example.com",),
+        notify=("test.client@example.com",),
     ),
-)  # fmt: skip
+)
 
 DEMO_INVITES: tuple[DemoInvite, ...] = (
     DemoInvite("tom.hartley@example.com", sent_days_ago=42, activated_days_ago=41),
@@ -172,11 +192,12 @@ DEMO_INVITES: tuple[DemoInvite, ...] = (
     # Sent 9 days ago: with the default 7-day lifetime its link has expired (R16).
     DemoInvite("aisha.bello@example.com", sent_days_ago=9),
     DemoInvite(
-        "martin.dubois@example.net", sent_days_ago=0,
+        "martin.dubois@example.net",
+        sent_days_ago=0,
         message="Bonjour Martin, voici votre accès au portail pour vos documents fiscaux.",
     ),
     DemoInvite("piotr.kowalski@example.com", sent_days_ago=20, cancelled_days_ago=15),
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True)
@@ -204,9 +225,13 @@ def seed_demo(session: Session, settings: Settings, now: datetime | None = None)
     }
     for contact in DEMO_CONTACTS:
         contacts.create_contact(
-            session, settings, contact.name, addresses=list(contact.addresses),
-            phones=list(contact.phones), language=contact.language,
-        )  # fmt: skip
+            session,
+            settings,
+            contact.name,
+            addresses=list(contact.addresses),
+            phones=list(contact.phones),
+            language=contact.language,
+        )
     emails = {email.address: email.id or 0 for email in session.scalars(select(ContactEmail))}
     contact_ids = {contact.name: contact.id or 0 for contact in session.scalars(select(Contact))}
     inviters: dict[str, Actor] = {}
@@ -252,9 +277,13 @@ def _play_invite(
     )
     if invite.resent_days_ago is not None:
         issued = invitations.send_invitation(
-            session, settings, email_id, actor, message=invite.message,
+            session,
+            settings,
+            email_id,
+            actor,
+            message=invite.message,
             now=days_ago(invite.resent_days_ago),
-        )  # fmt: skip
+        )
     if invite.activated_days_ago is not None:
         token = issued.link.rsplit("/", 1)[1]
         # Before the link expires, whatever PORTAL_INVITE_TTL_HOURS says.
@@ -306,32 +335,163 @@ SYNTHETIC_STAFF: tuple[tuple[str, str], ...] = (
 )
 
 FIRST_NAMES = (
-    "James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David",
-    "Elizabeth", "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah",
-    "Carlos", "María", "José", "Ana", "Luis", "Sofía", "Jean", "Camille", "Léa", "Hugo", "Giulia",
-    "Marco", "Francesca", "Luca", "Wei", "Mei", "Hiroshi", "Yuki", "Priya", "Arjun", "Aisha",
-    "Omar", "Fatima", "Kwame", "Amara", "Lars", "Ingrid", "Piotr", "Olga", "Noah", "Emma", "Liam",
-)  # fmt: skip
+    "James",
+    "Mary",
+    "Robert",
+    "Patricia",
+    "John",
+    "Jennifer",
+    "Michael",
+    "Linda",
+    "David",
+    "Elizabeth",
+    "William",
+    "Barbara",
+    "Richard",
+    "Susan",
+    "Joseph",
+    "Jessica",
+    "Thomas",
+    "Sarah",
+    "Carlos",
+    "María",
+    "José",
+    "Ana",
+    "Luis",
+    "Sofía",
+    "Jean",
+    "Camille",
+    "Léa",
+    "Hugo",
+    "Giulia",
+    "Marco",
+    "Francesca",
+    "Luca",
+    "Wei",
+    "Mei",
+    "Hiroshi",
+    "Yuki",
+    "Priya",
+    "Arjun",
+    "Aisha",
+    "Omar",
+    "Fatima",
+    "Kwame",
+    "Amara",
+    "Lars",
+    "Ingrid",
+    "Piotr",
+    "Olga",
+    "Noah",
+    "Emma",
+    "Liam",
+)
 LAST_NAMES = (
-    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez",
-    "Martinez", "Hernández", "Lopez", "Gonzalez", "Wilson", "Anderson", "Taylor", "Moore",
-    "Jackson", "Martin", "Lee", "Thompson", "White", "Harris", "Clark", "Lewis", "Robinson",
-    "Walker", "Young", "Allen", "King", "Wright", "Scott", "Nguyen", "Kim", "Patel", "Shah", "Chen",
-    "Wang", "Tanaka", "Sato", "Rossi", "Russo", "Ferrari", "Bianchi", "Dubois", "Lefèvre",
-    "Moreau", "Müller", "Schmidt", "Fischer", "Kowalski", "Nowak", "Okafor", "Mensah", "Haddad",
-    "O'Brien", "Murphy", "Kelly", "Andersen", "Novak",
-)  # fmt: skip
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernández",
+    "Lopez",
+    "Gonzalez",
+    "Wilson",
+    "Anderson",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Thompson",
+    "White",
+    "Harris",
+    "Clark",
+    "Lewis",
+    "Robinson",
+    "Walker",
+    "Young",
+    "Allen",
+    "King",
+    "Wright",
+    "Scott",
+    "Nguyen",
+    "Kim",
+    "Patel",
+    "Shah",
+    "Chen",
+    "Wang",
+    "Tanaka",
+    "Sato",
+    "Rossi",
+    "Russo",
+    "Ferrari",
+    "Bianchi",
+    "Dubois",
+    "Lefèvre",
+    "Moreau",
+    "Müller",
+    "Schmidt",
+    "Fischer",
+    "Kowalski",
+    "Nowak",
+    "Okafor",
+    "Mensah",
+    "Haddad",
+    "O'Brien",
+    "Murphy",
+    "Kelly",
+    "Andersen",
+    "Novak",
+)
 COMPANY_WORDS = (
-    "Blue Ridge", "Summit", "Harbor", "Oakwood", "Riverside", "Golden Gate", "Maple", "Cedar",
-    "Northstar", "Silver Lake", "Evergreen", "Pinecrest", "Lakeside", "Highland", "Redwood",
-    "Brightside", "Ironwood", "Westfield", "Sunrise", "Clearwater",
-)  # fmt: skip
+    "Blue Ridge",
+    "Summit",
+    "Harbor",
+    "Oakwood",
+    "Riverside",
+    "Golden Gate",
+    "Maple",
+    "Cedar",
+    "Northstar",
+    "Silver Lake",
+    "Evergreen",
+    "Pinecrest",
+    "Lakeside",
+    "Highland",
+    "Redwood",
+    "Brightside",
+    "Ironwood",
+    "Westfield",
+    "Sunrise",
+    "Clearwater",
+)
 TRADES = (
-    "Bakery", "Plumbing", "Dental Group", "Consulting", "Landscaping", "Auto Repair",
-    "Coffee Roasters", "Design Studio", "Law Office", "Construction", "Realty",
-    "Veterinary Clinic", "Fitness", "Logistics", "Catering", "Architects", "Pharmacy", "Printing",
-    "Electric", "Farms",
-)  # fmt: skip
+    "Bakery",
+    "Plumbing",
+    "Dental Group",
+    "Consulting",
+    "Landscaping",
+    "Auto Repair",
+    "Coffee Roasters",
+    "Design Studio",
+    "Law Office",
+    "Construction",
+    "Realty",
+    "Veterinary Clinic",
+    "Fitness",
+    "Logistics",
+    "Catering",
+    "Architects",
+    "Pharmacy",
+    "Printing",
+    "Electric",
+    "Farms",
+)
 COMPANY_KINDS = ("LLC", "Inc.", "Ltd", "& Co.", "Partners", "Group", "")
 DOMAINS = ("example.com", "example.org", "example.net")
 
@@ -503,11 +663,19 @@ class _SyntheticFirm:
         else:
             name = self._company_name()
         self._add(
-            Account, id=account_id, name=name, is_test_client=rng.random() < TEST_CLIENTS,
-            created_at=created, status=AccountStatus.NOT_ACTIVATED.value, has_login=False,
-            has_notify=False, has_email_sync=False, contact_count=0, last_login_at=None,
+            Account,
+            id=account_id,
+            name=name,
+            is_test_client=rng.random() < TEST_CLIENTS,
+            created_at=created,
+            status=AccountStatus.NOT_ACTIVATED.value,
+            has_login=False,
+            has_notify=False,
+            has_email_sync=False,
+            contact_count=0,
+            last_login_at=None,
             search_text="",
-        )  # fmt: skip
+        )
         wanted = rng.choices((0, 1, 2, 3), (ACCOUNTS_WITHOUT_CONTACTS * 100, 30, 45, 25))[0]
         while len(contact_ids) < wanted:
             contact_ids.append(self._shared_or_new_contact(contact_ids, created))
@@ -564,9 +732,14 @@ class _SyntheticFirm:
             self.invalid.add(email_id)
         self.address_of[email_id] = address
         self._add(
-            ContactEmail, id=email_id, contact_id=contact_id, address=address,
-            invalid_reason=problem, replaces_email_id=None, created_at=created,
-        )  # fmt: skip
+            ContactEmail,
+            id=email_id,
+            contact_id=contact_id,
+            address=address,
+            invalid_reason=problem,
+            replaces_email_id=None,
+            created_at=created,
+        )
         return email_id
 
     def _access_rows(self, account_id: int, contact_ids: list[int], created: datetime) -> None:
@@ -579,11 +752,17 @@ class _SyntheticFirm:
         for email_id, login in zip(email_ids, logins, strict=True):
             notify = login and rng.random() < 0.6
             self._add(
-                AccessRow, id=self._id(AccessRow), account_id=account_id, email_id=email_id,
-                login=login, notify=notify, email_sync=rng.random() < 0.3,
-                signatory=rng.random() < 0.15, updated_at=created,
+                AccessRow,
+                id=self._id(AccessRow),
+                account_id=account_id,
+                email_id=email_id,
+                login=login,
+                notify=notify,
+                email_sync=rng.random() < 0.3,
+                signatory=rng.random() < 0.15,
+                updated_at=created,
                 **dict.fromkeys(NOTIFICATION_CATEGORIES, notify),
-            )  # fmt: skip
+            )
             if login and email_id not in self.decided:
                 self.decided.add(email_id)
                 self._portal_state(email_id)
@@ -604,9 +783,13 @@ class _SyntheticFirm:
         last_login = self._days_ago(0, 90)
         activated = last_login - timedelta(days=self.rng.uniform(0, 200))
         self._add(
-            PortalUser, id=self._id(PortalUser), email_id=email_id,
-            password_hash=self.password_hash, activated_at=activated, last_login_at=last_login,
-        )  # fmt: skip
+            PortalUser,
+            id=self._id(PortalUser),
+            email_id=email_id,
+            password_hash=self.password_hash,
+            activated_at=activated,
+            last_login_at=last_login,
+        )
         sent = activated - min(self.ttl, timedelta(days=3)) * self.rng.uniform(0, 0.9)
         self._invitation(email_id, sent, InvitationState.ACCEPTED, activated)
 
@@ -615,13 +798,23 @@ class _SyntheticFirm:
     ) -> None:
         inviter = self.rng.choice(self.member_ids) if self.member_ids else None
         self._add(
-            Invitation, id=self._id(Invitation), email_id=email_id,
-            address=self.address_of[email_id], token_hash=hash_token(new_token()), message="",
-            state=state.value, invited_by_member_id=inviter, invited_by_portal_user_id=None,
-            requested_by_client=False, outbox_id=None, created_at=sent,
-            expires_at=sent + self.ttl, accepted_at=accepted, cancelled_at=None,
+            Invitation,
+            id=self._id(Invitation),
+            email_id=email_id,
+            address=self.address_of[email_id],
+            token_hash=hash_token(new_token()),
+            message="",
+            state=state.value,
+            invited_by_member_id=inviter,
+            invited_by_portal_user_id=None,
+            requested_by_client=False,
+            outbox_id=None,
+            created_at=sent,
+            expires_at=sent + self.ttl,
+            accepted_at=accepted,
+            cancelled_at=None,
             superseded_at=None,
-        )  # fmt: skip
+        )
 
 
 def _bulk_insert(
