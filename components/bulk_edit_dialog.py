@@ -12,6 +12,7 @@ from components.access_row import SWITCH_LABELS
 from components.checked_fields import message_textarea
 from components.feedback import counted, number
 from components.frame import heading
+from components.job_progress import JobProgress, JobTexts
 from components.notification_prefs import chosen, notification_prefs
 from portal_ui.bulk import CHOICE_LABELS, BulkChoices, BulkPreview, Choice, describe_error
 from portal_ui.i18n import N_, _, ngettext
@@ -231,60 +232,25 @@ async def edit_access(selected: int, preview: Preview) -> BulkChoices | None:
     return result if isinstance(result, BulkChoices) else None
 
 
-class BulkProgress:
-    """The progress panel of a running bulk update (R13); it stays, with the report's summary,
-    once the job ends, until the person closes it."""
+BULK_TEXTS = JobTexts(
+    running=N_("Bulk update in progress"),
+    finished=N_("Bulk update finished"),
+    stopped=N_("Bulk update stopped"),
+    bar_label=N_("Bulk update progress"),
+    count=N_("{done} of {total} accounts updated"),
+)
+
+
+class BulkProgress(JobProgress):
+    """The progress panel of a running bulk update (R13); it stays, with the report's summary
+    and its first errors, once the job ends, until the person closes it."""
 
     def __init__(self) -> None:
-        self.panel = ui.card().classes("w-full p-4 gap-2 border border-blue-200 bg-blue-50")
-        self.panel.props("flat data-testid=bulk-progress role=status aria-live=polite")
-        with self.panel:
-            with ui.row().classes("w-full items-center no-wrap gap-3"):
-                self.icon = ui.spinner(size="1.5em", color="primary")
-                self.title = ui.label("").classes("font-semibold text-gray-900")
-                ui.space()
-                self.inbox = ui.link(_("Open Inbox+"), "/inbox").classes(
-                    "text-blue-800 text-sm font-medium"
-                )
-                self.close = ui.button(icon="close", on_click=self.hide).props(
-                    "flat round dense color=grey-9"
-                )
-                self.close.props["aria-label"] = _("Close")
-            self.bar = ui.linear_progress(value=0, show_value=False, size="8px")
-            self.bar.props["aria-label"] = _("Bulk update progress")
-            self.detail = ui.label("").classes("text-sm text-gray-800").mark("bulk-report")
-            self.errors = ui.column().classes("gap-0")
-        self.panel.set_visibility(False)
-
-    def hide(self) -> None:
-        self.panel.set_visibility(False)
-
-    def running(self, done: int, total: int) -> None:
-        self.panel.set_visibility(True)
-        self.panel.props["data-state"] = "running"
-        self.icon.set_visibility(True)
-        self.inbox.set_visibility(False)
-        self.close.set_visibility(False)
-        self.title.set_text(_("Bulk update in progress"))
-        self.bar.set_visibility(True)
-        self.bar.set_value(done / total if total else 0)
-        self.detail.set_text(
-            _("{done} of {total} accounts updated").format(done=number(done), total=number(total))
-        )
-        self.errors.clear()
+        super().__init__(BULK_TEXTS, "bulk-report", closable=True)
 
     def finished(self, state: JobState, report: dict[str, Any]) -> None:
-        self.panel.set_visibility(True)
-        self.panel.props["data-state"] = state.value
-        self.icon.set_visibility(False)
-        self.inbox.set_visibility(True)
-        self.close.set_visibility(True)
-        self.bar.set_visibility(False)
-        failed = state == JobState.FAILED
-        self.title.set_text(_("Bulk update stopped") if failed else _("Bulk update finished"))
-        self.detail.set_text(report_summary(report))
-        self.errors.clear()
-        with self.errors:
+        errors = self.ended_with(state, report_summary(report))
+        with errors:
             for error in list(report.get("errors", []))[:SHOWN_FAILURES]:
                 ui.label(describe_error(error, _)).classes("text-sm text-red-800")
 

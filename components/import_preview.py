@@ -9,8 +9,9 @@ from typing import Any
 from nicegui import ui
 
 from components.feedback import counted, number
+from components.job_progress import JobProgress, JobTexts
 from portal_ui.activity import row_failure_text
-from portal_ui.i18n import _, ngettext
+from portal_ui.i18n import N_, _, ngettext
 from portal_ui.imports import ImportCounts
 from portal_ui.models import JobState
 
@@ -119,55 +120,27 @@ def show_failures(failures: list[Mapping[str, Any]], total: int, *, done: bool) 
         )
 
 
-class ImportProgress:
-    """The progress of a running import (the `bulk-progress` indicator of CONTRACT.md); once
-    it ends, its report, until the person leaves the page."""
+IMPORT_TEXTS = JobTexts(
+    running=N_("Import in progress"),
+    finished=N_("Import finished"),
+    stopped=N_("Import stopped"),
+    bar_label=N_("Import progress"),
+    count=N_("{done} of {total} rows imported"),
+)
+
+
+class ImportProgress(JobProgress):
+    """The progress of a running import; once it ends, its report, until the person leaves
+    the page."""
 
     def __init__(self) -> None:
-        self.panel = ui.card().classes("w-full p-4 gap-2 border border-blue-200 bg-blue-50")
-        self.panel.props("flat data-testid=bulk-progress role=status aria-live=polite")
-        with self.panel:
-            with ui.row().classes("w-full items-center no-wrap gap-3"):
-                self.icon = ui.spinner(size="1.5em", color="primary")
-                self.title = ui.label("").classes("font-semibold text-gray-900")
-                ui.space()
-                self.inbox = ui.link(_("Open Inbox+"), "/inbox").classes(
-                    "text-blue-800 text-sm font-medium"
-                )
-                self.accounts = ui.link(_("Go to accounts"), "/clients/accounts").classes(
-                    "text-blue-800 text-sm font-medium"
-                )
-            self.bar = ui.linear_progress(value=0, show_value=False, size="8px")
-            self.bar.props["aria-label"] = _("Import progress")
-            self.detail = ui.label("").classes("text-sm text-gray-800").mark("import-report")
-            self.report = ui.column().classes("w-full gap-2")
-        self.panel.set_visibility(False)
-
-    def running(self, done: int, total: int) -> None:
-        self.panel.set_visibility(True)
-        self.panel.props["data-state"] = "running"
-        self.icon.set_visibility(True)
-        self.inbox.set_visibility(False)
-        self.accounts.set_visibility(False)
-        self.title.set_text(_("Import in progress"))
-        self.bar.set_visibility(True)
-        self.bar.set_value(done / total if total else 0)
-        self.detail.set_text(
-            _("{done} of {total} rows imported").format(done=number(done), total=number(total))
+        super().__init__(
+            IMPORT_TEXTS, "import-report", link=(_("Go to accounts"), "/clients/accounts")
         )
 
     def finished(self, state: JobState, report: dict[str, Any]) -> None:
-        self.panel.set_visibility(True)
-        self.panel.props["data-state"] = state.value
-        self.icon.set_visibility(False)
-        self.inbox.set_visibility(True)
-        self.accounts.set_visibility(True)
-        self.bar.set_visibility(False)
-        failed = state == JobState.FAILED
-        self.title.set_text(_("Import stopped") if failed else _("Import finished"))
-        self.detail.set_text(report_summary(report))
-        self.report.clear()
-        with self.report:
+        body = self.ended_with(state, report_summary(report))
+        with body:
             show_counts(ImportCounts.from_report(report), sending=True, done=True)
 
 
